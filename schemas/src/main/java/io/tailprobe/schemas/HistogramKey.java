@@ -1,0 +1,44 @@
+package io.tailprobe.schemas;
+
+import java.util.Locale;
+
+/**
+ * The key of {@code latency.histograms}: series, host (or {@link #FLEET}), resolution and window
+ * start, laid out so that keys sort by series, host, resolution and then time; a range scan
+ * between two keys of one series returns its windows in time order.
+ * Example: {@code db|tcp|tcp|*|10|0001763900000000}.
+ */
+public record HistogramKey(SeriesKey series, String host, int resolutionSeconds, long windowStartMillis) {
+    /** The host name of fleet-wide series. */
+    public static final String FLEET = "*";
+
+    public HistogramKey {
+        SeriesKey.requireClean("host", host);
+        if (resolutionSeconds <= 0) {
+            throw new IllegalArgumentException("resolutionSeconds must be > 0, got " + resolutionSeconds);
+        }
+        if (windowStartMillis < 0) {
+            throw new IllegalArgumentException("windowStartMillis must be >= 0, got " + windowStartMillis);
+        }
+    }
+
+    public static HistogramKey of(WindowedHistogram histogram) {
+        return new HistogramKey(SeriesKey.of(histogram), histogram.getHost(),
+                histogram.getResolutionSeconds(), histogram.getWindowStartMillis());
+    }
+
+    public String encode() {
+        return prefix(series, host, resolutionSeconds) + String.format(Locale.ROOT, "%016d", windowStartMillis);
+    }
+
+    /** Every key of one series, host and resolution starts with this. */
+    public static String prefix(SeriesKey series, String host, int resolutionSeconds) {
+        return series.encode() + SeriesKey.SEPARATOR + host + SeriesKey.SEPARATOR + resolutionSeconds
+                + SeriesKey.SEPARATOR;
+    }
+
+    @Override
+    public String toString() {
+        return encode();
+    }
+}
