@@ -137,36 +137,68 @@ public final class ConfigLoader {
 
     private static List<String> leafPaths(JsonNode node, String prefix) {
         List<String> paths = new ArrayList<>();
-        if (node.isObject()) {
-            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-            while (fields.hasNext()) {
-                Map.Entry<String, JsonNode> f = fields.next();
-                String path = prefix.isEmpty() ? f.getKey() : prefix + "." + f.getKey();
-                if (f.getValue().isObject()) {
-                    paths.addAll(leafPaths(f.getValue(), path));
-                } else if (!f.getValue().isArray()) {
-                    paths.add(path);
-                }
-            }
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            addLeaves(paths, prefix.isEmpty() ? f.getKey() : prefix + "." + f.getKey(), f.getValue());
         }
         return paths;
     }
 
+    private static void addLeaves(List<String> paths, String path, JsonNode value) {
+        if (value.isObject()) {
+            paths.addAll(leafPaths(value, path));
+        } else if (value.isArray()) {
+            for (int i = 0; i < value.size(); i++) {
+                addLeaves(paths, path + "." + i, value.get(i));
+            }
+        } else {
+            paths.add(path);
+        }
+    }
+
+    /** Sets one key; numeric segments index into lists, e.g. {@code targets.0.interval}. */
     private static void put(ObjectNode tree, String path, String value) {
         String[] parts = path.split("\\.");
         if (parts[0].equals(KAFKA) && parts.length > 1 && tree.has(KAFKA)) {
             ((ObjectNode) tree.get(KAFKA)).put(path.substring(KAFKA.length() + 1), value);
             return;
         }
-        ObjectNode node = tree;
+        JsonNode node = tree;
         for (int i = 0; i < parts.length - 1; i++) {
-            JsonNode child = node.get(parts[i]);
-            if (child == null || !child.isObject()) {
-                child = node.putObject(parts[i]);
+            JsonNode child = child(node, parts[i], path);
+            if (child == null || !(child.isObject() || child.isArray())) {
+                if (!node.isObject()) {
+                    throw new ConfigException("config key " + path + ": no list element " + parts[i]);
+                }
+                child = ((ObjectNode) node).putObject(parts[i]);
             }
-            node = (ObjectNode) child;
+            node = child;
         }
-        node.set(parts[parts.length - 1], TextNode.valueOf(value));
+        String last = parts[parts.length - 1];
+        if (node.isArray()) {
+            int index = index(node, last, path);
+            ((com.fasterxml.jackson.databind.node.ArrayNode) node).set(index, TextNode.valueOf(value));
+        } else {
+            ((ObjectNode) node).set(last, TextNode.valueOf(value));
+        }
+    }
+
+    private static JsonNode child(JsonNode node, String part, String path) {
+        return node.isArray() ? node.get(index(node, part, path)) : node.get(part);
+    }
+
+    private static int index(JsonNode array, String part, String path) {
+        try {
+            int index = Integer.parseInt(part);
+            if (index >= 0 && index < array.size()) {
+                return index;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new ConfigException("config key " + path + ": \"" + part + "\" is not an index of a list of "
+                + array.size() + " elements");
     }
 
     private static void merge(ObjectNode into, ObjectNode from) {

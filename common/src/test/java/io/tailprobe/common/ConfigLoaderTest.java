@@ -50,6 +50,23 @@ class ConfigLoaderTest {
                 .hasMessageContaining("not a duration: \"soon\"");
     }
 
+    record Target(String name, Duration interval) {}
+
+    record WithList(List<Target> targets) {}
+
+    @Test
+    void list_elements_are_overridable_by_index(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("c.yaml");
+        Files.writeString(file, "targets:\n  - name: a\n    interval: 1s\n  - name: b\n    interval: 1s\n");
+        WithList w = ConfigLoader.load(WithList.class, new WithList(List.of()), file,
+                Map.of("TAILPROBE_TARGETS_1_INTERVAL", "250ms"), List.of("targets.0.interval=5s"));
+        assertThat(w.targets()).containsExactly(new Target("a", Duration.ofSeconds(5)),
+                new Target("b", Duration.ofMillis(250)));
+        assertThatThrownBy(() -> ConfigLoader.load(WithList.class, new WithList(List.of()), file, Map.of(),
+                List.of("targets.7.interval=5s")))
+                .hasMessage("config key targets.7.interval: \"7\" is not an index of a list of 2 elements");
+    }
+
     @Test
     void env_names_are_upper_snake_case_of_the_key_path() {
         assertThat(ConfigLoader.envName("http.port")).isEqualTo("TAILPROBE_HTTP_PORT");

@@ -1,7 +1,9 @@
 package io.tailprobe.schemas;
 
+import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Utils;
 
 /** Topic names and serdes, shared by every module and test. */
 public final class Topics {
@@ -27,5 +29,15 @@ public final class Topics {
 
     public static Serde<String> keySerde() {
         return Serdes.String();
+    }
+
+    /**
+     * The partition of a series in a topic of {@code partitions} partitions: the same as Kafka's
+     * default partitioner gives a record keyed by {@link SeriesKey#encode()}. Histograms are written
+     * to the partition of their series too, so one instance owns a series' samples and windows.
+     */
+    public static int seriesPartition(SeriesKey series, int partitions) {
+        byte[] key = series.encode().getBytes(StandardCharsets.UTF_8);
+        return Utils.toPositive(Utils.murmur2(key)) % partitions;
     }
 }
