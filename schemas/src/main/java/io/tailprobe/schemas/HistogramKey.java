@@ -27,6 +27,20 @@ public record HistogramKey(SeriesKey series, String host, int resolutionSeconds,
                 histogram.getResolutionSeconds(), histogram.getWindowStartMillis());
     }
 
+    /** Parses {@link #encode()}'s layout back; throws IllegalArgumentException naming the problem. */
+    public static HistogramKey parse(String encoded) {
+        String[] parts = encoded.split("\\|", -1);
+        if (parts.length != 6) {
+            throw new IllegalArgumentException("histogram key must have 6 '|'-separated parts, got \"" + encoded + "\"");
+        }
+        try {
+            return new HistogramKey(new SeriesKey(parts[0], parts[1], parts[2]), parts[3],
+                    Integer.parseInt(parts[4]), Long.parseLong(parts[5]));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("histogram key has a non-numeric resolution or start: \"" + encoded + "\"", e);
+        }
+    }
+
     public String encode() {
         return prefix(series, host, resolutionSeconds) + String.format(Locale.ROOT, "%016d", windowStartMillis);
     }

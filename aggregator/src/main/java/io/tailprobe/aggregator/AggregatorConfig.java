@@ -1,0 +1,80 @@
+package io.tailprobe.aggregator;
+
+import io.tailprobe.common.ConfigException;
+import io.tailprobe.common.Durations;
+import io.tailprobe.common.KafkaSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The aggregator's configuration; see {@link io.tailprobe.common.ConfigLoader} for how files,
+ * {@code TAILPROBE_…} variables and {@code --set} flags override it.
+ *
+ * @param kafka Kafka client properties, passed through (bootstrap.servers, SASL, TLS, …)
+ * @param streams the Kafka Streams application
+ * @param window the base window: size, grace for late samples, idle close
+ * @param topics partitions and replication of the topics the aggregator creates when missing
+ * @param maxLatency samples whose service or response time exceeds this are dead-lettered as absurd
+ */
+public record AggregatorConfig(Map<String, String> kafka, Streams streams, Window window, TopicsSetup topics,
+        Duration maxLatency) {
+
+    /**
+     * @param processingGuarantee {@code exactly_once_v2} (default) or {@code at_least_once}
+     */
+    public record Streams(String applicationId, Path stateDir, String processingGuarantee, int threads,
+            Duration commitInterval) {}
+
+    /**
+     * @param size tumbling window length, e.g. 10s
+     * @param grace how long after a window's end its late samples are still accepted (in stream time)
+     * @param idleClose when a partition has received nothing for this long (wall clock), its
+     *     stream time advances to the wall clock so that the last windows close even when probes stop
+     */
+    public record Window(Duration size, Duration grace, Duration idleClose) {}
+
+    public record TopicsSetup(int partitions, short replicationFactor) {}
+
+    public static AggregatorConfig defaults() {
+        return new AggregatorConfig(
+                KafkaSettings.defaults(),
+                new Streams("tailprobe-aggregator", Path.of(System.getProperty("java.io.tmpdir"), "tailprobe-aggregator"),
+                        "exactly_once_v2", 1, Duration.ofMillis(100)),
+                new Window(Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10)),
+                new TopicsSetup(6, (short) 1),
+                Duration.ofHours(1));
+    }
+
+    /** Fails fast with the key and rule named. */
+    public AggregatorConfig validated() {
+        require(kafka.containsKey(KafkaSettings.BOOTSTRAP_SERVERS), "kafka.bootstrap.servers must be set");
+        require(!streams.applicationId().isBlank(), "streams.applicationId must not be empty");
+        require(streams.processingGuarantee().equals("exactly_once_v2") || streams.processingGuarantee().equals("at_least_once"),
+                "streams.processingGuarantee must be exactly_once_v2 or at_least_once, got " + streams.processingGuarantee());
+        require(streams.threads() >= 1, "streams.threads must be >= 1, got " + streams.threads());
+        positive("streams.commitInterval", streams.commitInterval());
+        positive("window.size", window.size());
+        require(window.size().toMillis() % 1000 == 0, "window.size must be whole seconds, got " + Durations.format(window.size()));
+        require(!window.grace().isNegative(), "window.grace must be >= 0, got " + Durations.format(window.grace()));
+        positive("window.idleClose", window.idleClose());
+        require(topics.partitions() >= 1, "topics.partitions must be >= 1, got " + topics.partitions());
+        require(topics.replicationFactor() >= 1, "topics.replicationFactor must be >= 1, got " + topics.replicationFactor());
+        positive("maxLatency", maxLatency);
+        return this;
+    }
+
+    public int windowSizeSeconds() {
+        return (int) window.size().toSeconds();
+    }
+
+    private static void positive(String key, Duration value) {
+        require(value.isPositive(), key + " must be > 0, got " + Durations.format(value));
+    }
+
+    private static void require(boolean rule, String message) {
+        if (!rule) {
+            throw new ConfigException(message);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.tailprobe.aggregator;
+
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.Topics;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.StreamPartitioner;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The aggregator's topology, built by one pure factory:
+ * <pre>
+ * latency.samples ─► window-samples ─► latency.histograms   (closed windows, per host and fleet-wide)
+ *                          └─────────► latency.samples.dead-letter (reason in a header)
+ * </pre>
+ * Samples arrive keyed by series, so all hosts of a series meet in one task and the fleet-wide
+ * merge needs no repartition; histograms go to their series' partition of latency.histograms.
+ */
+public final class LatencyTopology {
+    static final String SOURCE = "samples-source";
+    static final String WINDOW_PROCESSOR = "window-samples";
+    static final String HISTOGRAMS_SINK = "histograms-sink";
+    static final String DEAD_LETTER_SINK = "dead-letter-sink";
+
+    private LatencyTopology() {}
+
+    public static Topology build(AggregatorConfig config) {
+        return build(config, new AggregatorMetrics());
+    }
+
+    public static Topology build(AggregatorConfig config, AggregatorMetrics metrics) {
+        Topology topology = new Topology();
+        topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SAMPLES);
+        topology.addProcessor(WINDOW_PROCESSOR, () -> new WindowProcessor(config, metrics), SOURCE);
+        topology.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(WindowProcessor.WINDOWS_STORE), Serdes.String(), Topics.histogramSerde()),
+                WINDOW_PROCESSOR);
+        topology.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(WindowProcessor.STREAM_TIME_STORE), Serdes.String(), Serdes.Long()),
+                WINDOW_PROCESSOR);
+        topology.addSink(HISTOGRAMS_SINK, Topics.HISTOGRAMS, new StringSerializer(), new ByteArraySerializer(),
+                seriesPartitioner(), WINDOW_PROCESSOR);
+        topology.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, new StringSerializer(), new ByteArraySerializer(),
+                WINDOW_PROCESSOR);
+        return topology;
+    }
+
+    /** Every window of a series goes to the series' partition, the same partition as its samples. */
+    static StreamPartitioner<String, byte[]> seriesPartitioner() {
+        return (topic, key, value, partitions) ->
+                Optional.of(Set.of(Topics.seriesPartition(HistogramKey.parse(key).series(), partitions)));
+    }
+}

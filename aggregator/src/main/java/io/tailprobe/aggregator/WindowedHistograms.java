@@ -1,0 +1,94 @@
+package io.tailprobe.aggregator;
+
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.LatencyHistograms;
+import io.tailprobe.schemas.LatencySample;
+import io.tailprobe.schemas.Outcome;
+import io.tailprobe.schemas.PhaseTimings;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Adds samples to a window's record. Every sample counts under its outcome; only OK samples are
+ * recorded in the latency histograms (a timeout's latency is unknown, only bounded below).
+ */
+final class WindowedHistograms {
+    private WindowedHistograms() {}
+
+    static WindowedHistogram empty(HistogramKey key, int resolutionSeconds) {
+        byte[] none = LatencyHistograms.encode(LatencyHistograms.newHistogram());
+        return WindowedHistogram.newBuilder()
+                .setTarget(key.series().target()).setProbeType(key.series().probeType())
+                .setProtocol(key.series().protocol()).setHost(key.host())
+                .setResolutionSeconds(resolutionSeconds)
+                .setWindowStartMillis(key.windowStartMillis())
+                .setWindowEndMillis(key.windowStartMillis() + resolutionSeconds * 1000L)
+                .setSampleCount(0)
+                .setOutcomeCounts(new HashMap<>())
+                .setServiceTimeHistogram(ByteBuffer.wrap(none))
+                .setResponseTimeHistogram(ByteBuffer.wrap(none))
+                .setPhaseHistograms(new HashMap<>())
+                .build();
+    }
+
+    static void add(WindowedHistogram window, LatencySample sample) {
+        window.setSampleCount(window.getSampleCount() + 1);
+        Map<String, Long> outcomes = new HashMap<>(window.getOutcomeCounts());
+        outcomes.merge(sample.getOutcome().name(), 1L, Long::sum);
+        window.setOutcomeCounts(outcomes);
+        if (sample.getOutcome() != Outcome.OK) {
+            return;
+        }
+        long service = sample.getServiceTimeNanos();
+        long response = sample.getResponseTimeNanos();
+        window.setServiceTimeHistogram(recordInto(window.getServiceTimeHistogram(), service));
+        window.setResponseTimeHistogram(recordInto(window.getResponseTimeHistogram(), response));
+        window.setMinServiceTimeNanos(min(window.getMinServiceTimeNanos(), service));
+        window.setMaxServiceTimeNanos(max(window.getMaxServiceTimeNanos(), service));
+        window.setMinResponseTimeNanos(min(window.getMinResponseTimeNanos(), response));
+        window.setMaxResponseTimeNanos(max(window.getMaxResponseTimeNanos(), response));
+        PhaseTimings phases = sample.getPhases();
+        if (phases != null) {
+            Map<String, ByteBuffer> phaseHistograms = new HashMap<>(window.getPhaseHistograms());
+            phases(phases).forEach((phase, nanos) -> phaseHistograms.put(phase,
+                    recordInto(phaseHistograms.get(phase), nanos)));
+            window.setPhaseHistograms(phaseHistograms);
+        }
+    }
+
+    /** The phases a sample has, by the names used in {@code phaseHistograms}. */
+    static Map<String, Long> phases(PhaseTimings p) {
+        Map<String, Long> phases = new LinkedHashMap<>();
+        putIfPresent(phases, "dns", p.getDnsNanos());
+        putIfPresent(phases, "connect", p.getConnectNanos());
+        putIfPresent(phases, "tls", p.getTlsNanos());
+        putIfPresent(phases, "requestWrite", p.getRequestWriteNanos());
+        putIfPresent(phases, "firstByte", p.getFirstByteNanos());
+        putIfPresent(phases, "transfer", p.getTransferNanos());
+        return phases;
+    }
+
+    private static void putIfPresent(Map<String, Long> phases, String name, Long nanos) {
+        if (nanos != null) {
+            phases.put(name, nanos);
+        }
+    }
+
+    private static ByteBuffer recordInto(ByteBuffer encoded, long valueNanos) {
+        Histogram histogram = encoded == null ? LatencyHistograms.newHistogram() : LatencyHistograms.decode(encoded);
+        LatencyHistograms.record(histogram, valueNanos);
+        return ByteBuffer.wrap(LatencyHistograms.encode(histogram));
+    }
+
+    private static Long min(Long current, long value) {
+        return current == null ? value : Math.min(current, value);
+    }
+
+    private static Long max(Long current, long value) {
+        return current == null ? value : Math.max(current, value);
+    }
+}

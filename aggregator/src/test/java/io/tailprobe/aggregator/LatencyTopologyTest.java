@@ -1,0 +1,210 @@
+package io.tailprobe.aggregator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.LatencyHistograms;
+import io.tailprobe.schemas.LatencySample;
+import io.tailprobe.schemas.Outcome;
+import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.Topics;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.assertj.core.data.Percentage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LatencyTopologyTest {
+    static final SeriesKey SERIES = new SeriesKey("db", "tcp", "tcp");
+    /** 2026-11-23T14:02:00Z, the start of a 10 s window. */
+    static final long T0_MILLIS = 1_795_442_520_000L;
+
+    @TempDir
+    Path stateDir;
+
+    TopologyTestDriver driver;
+    TestInputTopic<String, byte[]> samples;
+    TestOutputTopic<String, byte[]> histograms;
+    TestOutputTopic<String, byte[]> deadLetters;
+    AggregatorMetrics metrics;
+    long sequence;
+
+    @BeforeEach
+    void start() {
+        AggregatorConfig defaults = AggregatorConfig.defaults();
+        AggregatorConfig config = new AggregatorConfig(defaults.kafka(), defaults.streams(),
+                new AggregatorConfig.Window(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30)),
+                defaults.topics(), defaults.maxLatency());
+        metrics = new AggregatorMetrics();
+        var props = Aggregator.streamsProperties(config);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        driver = new TopologyTestDriver(LatencyTopology.build(config, metrics), props, Instant.ofEpochMilli(T0_MILLIS));
+        samples = driver.createInputTopic(Topics.SAMPLES, new StringSerializer(), new ByteArraySerializer());
+        histograms = driver.createOutputTopic(Topics.HISTOGRAMS, new StringDeserializer(), new ByteArrayDeserializer());
+        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    @Test
+    void thousand_samples_over_three_hosts_and_two_windows_give_exact_per_host_and_fleet_histograms() {
+        Random random = new Random(42);
+        String[] hosts = {"host-a", "host-b", "host-c"};
+        Map<HistogramKey, List<Long>> raw = new HashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            long windowStart = T0_MILLIS + (i < 500 ? 0 : 10_000);
+            long scheduledMillis = windowStart + random.nextInt(10_000);
+            String host = hosts[i % 3];
+            // host-c is slower, so per-host and fleet figures differ
+            long responseNanos = 1_000_000L + random.nextInt(50_000_000) + (host.equals("host-c") ? 30_000_000L : 0);
+            send(sample(host, scheduledMillis, responseNanos - 100_000L, responseNanos, Outcome.OK));
+            raw.computeIfAbsent(new HistogramKey(SERIES, host, 10, windowStart), k -> new ArrayList<>()).add(responseNanos);
+            raw.computeIfAbsent(new HistogramKey(SERIES, HistogramKey.FLEET, 10, windowStart), k -> new ArrayList<>()).add(responseNanos);
+        }
+        // The first window closed once the second window's samples moved stream time past its end + 2 s grace.
+        Map<HistogramKey, WindowedHistogram> emitted = readHistograms();
+        assertThat(emitted.keySet()).extracting(HistogramKey::windowStartMillis).containsOnly(T0_MILLIS).hasSize(4);
+
+        // A sample past the second window's end + grace closes that one too.
+        send(sample("host-a", T0_MILLIS + 22_000, 1_000_000L, 1_000_000L, Outcome.OK));
+        emitted.putAll(readHistograms());
+        assertThat(emitted.keySet()).containsExactlyInAnyOrderElementsOf(raw.keySet());
+        assertThat(emitted).hasSize(8);
+        for (Map.Entry<HistogramKey, List<Long>> expected : raw.entrySet()) {
+            WindowedHistogram window = emitted.get(expected.getKey());
+            long[] values = expected.getValue().stream().mapToLong(Long::longValue).sorted().toArray();
+            Histogram response = LatencyHistograms.decode(window.getResponseTimeHistogram());
+            assertThat(window.getSampleCount()).isEqualTo(values.length);
+            assertThat(response.getTotalCount()).isEqualTo(values.length);
+            assertThat(window.getOutcomeCounts()).containsExactly(Map.entry("OK", (long) values.length));
+            assertThat(window.getMinResponseTimeNanos()).isEqualTo(values[0]);
+            assertThat(window.getMaxResponseTimeNanos()).isEqualTo(values[values.length - 1]);
+            assertThat(response.getValueAtPercentile(50.0)).as("p50 of " + expected.getKey())
+                    .isCloseTo(exactPercentile(values, 50.0), Percentage.withPercentage(0.1));
+            assertThat(response.getValueAtPercentile(99.0)).as("p99 of " + expected.getKey())
+                    .isCloseTo(exactPercentile(values, 99.0), Percentage.withPercentage(0.1));
+            assertThat(window.getWindowEndMillis() - window.getWindowStartMillis()).isEqualTo(10_000L);
+        }
+        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 10, T0_MILLIS)).getSampleCount()).isEqualTo(500);
+        assertThat(metrics.windowsEmitted()).isEqualTo(8);
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void late_sample_within_grace_lands_in_its_window_and_a_later_one_is_dead_lettered() {
+        send(sample("host-a", T0_MILLIS + 1_000, 5_000_000L, 5_000_000L, Outcome.OK));
+        send(sample("host-a", T0_MILLIS + 11_000, 5_000_000L, 5_000_000L, Outcome.OK));
+        // 1 s after the first window's end: within the 2 s grace
+        send(sample("host-b", T0_MILLIS + 9_000, 7_000_000L, 7_000_000L, Outcome.OK));
+        send(sample("host-a", T0_MILLIS + 12_500, 5_000_000L, 5_000_000L, Outcome.OK)); // closes window 0
+        send(sample("host-b", T0_MILLIS + 9_500, 7_000_000L, 7_000_000L, Outcome.OK)); // too late
+
+        Map<HistogramKey, WindowedHistogram> emitted = readHistograms();
+        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 10, T0_MILLIS)).getSampleCount()).isEqualTo(2);
+        assertThat(emitted.get(new HistogramKey(SERIES, "host-b", 10, T0_MILLIS)).getSampleCount()).isEqualTo(1);
+        List<TestRecord<String, byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead).hasSize(1);
+        assertThat(header(dead.get(0), WindowProcessor.REASON_HEADER)).isEqualTo("late");
+        assertThat(metrics.deadLetters(DeadLetterReason.LATE)).isEqualTo(1);
+    }
+
+    @Test
+    void bad_records_go_to_the_dead_letter_topic_with_their_reason_and_good_ones_still_count() {
+        samples.pipeInput(SERIES.encode(), "not avro".getBytes(StandardCharsets.UTF_8));
+        send(sample("host-a", T0_MILLIS + 1_000, -5L, 1_000L, Outcome.OK));
+        LatencySample good = sample("host-a", T0_MILLIS + 2_000, 3_000_000L, 3_000_000L, Outcome.OK);
+        samples.pipeInput("other|tcp|tcp", Topics.sampleSerde().encode(good));
+        send(good);
+        send(sample("host-a", T0_MILLIS + 3_000, 2_000_000_000L, 2_000_000_000L, Outcome.TIMEOUT));
+        send(sample("host-a", T0_MILLIS + 20_000, 1_000_000L, 1_000_000L, Outcome.OK));
+
+        List<TestRecord<String, byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead).extracting(r -> header(r, WindowProcessor.REASON_HEADER))
+                .containsExactly("undecodable", "invalid", "key-mismatch");
+        assertThat(header(dead.get(1), WindowProcessor.DETAIL_HEADER))
+                .isEqualTo("serviceTimeNanos must be in [0, 3600000000000], got -5");
+        assertThat(new String(dead.get(0).value(), StandardCharsets.UTF_8)).isEqualTo("not avro");
+
+        WindowedHistogram fleet = readHistograms().get(new HistogramKey(SERIES, HistogramKey.FLEET, 10, T0_MILLIS));
+        assertThat(fleet.getSampleCount()).isEqualTo(2);
+        assertThat(fleet.getOutcomeCounts()).containsOnly(Map.entry("OK", 1L), Map.entry("TIMEOUT", 1L));
+        assertThat(LatencyHistograms.decode(fleet.getResponseTimeHistogram()).getTotalCount())
+                .as("only OK samples enter the latency histograms").isEqualTo(1);
+    }
+
+    @Test
+    void windows_close_on_the_wall_clock_once_the_partition_is_idle() {
+        send(sample("host-a", T0_MILLIS + 1_000, 4_000_000L, 4_000_000L, Outcome.OK));
+        driver.advanceWallClockTime(Duration.ofSeconds(20));
+        assertThat(histograms.isEmpty()).as("idle for 20 s of the 30 s idleClose").isTrue();
+
+        driver.advanceWallClockTime(Duration.ofSeconds(11));
+
+        Map<HistogramKey, WindowedHistogram> emitted = readHistograms();
+        assertThat(emitted).containsOnlyKeys(new HistogramKey(SERIES, "host-a", 10, T0_MILLIS),
+                new HistogramKey(SERIES, HistogramKey.FLEET, 10, T0_MILLIS));
+    }
+
+    private void send(LatencySample sample) {
+        samples.pipeInput(SeriesKey.of(sample).encode(), Topics.sampleSerde().encode(sample));
+    }
+
+    private LatencySample sample(String host, long scheduledMillis, long serviceNanos, long responseNanos, Outcome outcome) {
+        return LatencySample.newBuilder()
+                .setHost(host).setTarget(SERIES.target()).setAddress("127.0.0.1:5432")
+                .setProbeType(SERIES.probeType()).setProtocol(SERIES.protocol())
+                .setScheduledStartMicros(scheduledMillis * 1000L)
+                .setActualStartMicros(scheduledMillis * 1000L + (responseNanos - serviceNanos) / 1000L)
+                .setServiceTimeNanos(serviceNanos).setResponseTimeNanos(responseNanos)
+                .setOutcome(outcome).setSequence(sequence++)
+                .build();
+    }
+
+    private Map<HistogramKey, WindowedHistogram> readHistograms() {
+        return histograms.readRecordsToList().stream().collect(Collectors.toMap(
+                r -> HistogramKey.parse(r.key()), r -> Topics.histogramSerde().decode(r.value()), (a, b) -> b, HashMap::new));
+    }
+
+    private static String header(TestRecord<String, byte[]> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    /** The value at rank ceil(p/100 × n) of the sorted values. */
+    static long exactPercentile(long[] sorted, double percentile) {
+        int rank = (int) Math.ceil(percentile / 100.0 * sorted.length);
+        return sorted[Math.max(rank, 1) - 1];
+    }
+
+    @Test
+    void exact_percentile_helper_uses_nearest_rank() {
+        long[] values = {10, 20, 30, 40};
+        assertThat(exactPercentile(values, 50.0)).isEqualTo(20);
+        assertThat(exactPercentile(values, 99.0)).isEqualTo(40);
+        assertThat(Arrays.stream(values).sum()).isEqualTo(100);
+    }
+}
