@@ -71,6 +71,7 @@ public final class ConfigLoader {
                 throw new ConfigException("config file " + file + " is not valid YAML: " + e.getMessage(), e);
             }
         }
+        tree = withEveryKey(type, tree);
         applyEnvironment(tree, env);
         for (String set : sets) {
             int eq = set.indexOf('=');
@@ -94,6 +95,19 @@ public final class ConfigLoader {
                 root = root.getCause();
             }
             throw new ConfigException("bad configuration: " + root.getMessage(), e);
+        }
+    }
+
+    /**
+     * The tree with every key the config class knows, including optional keys the file left out
+     * (as null), so that {@code TAILPROBE_TARGETS_0_INTERVAL} can set a key a list element lacks.
+     * If the tree does not bind yet (env or flags may still fix it), it is returned as it is.
+     */
+    private static <T> ObjectNode withEveryKey(Class<T> type, ObjectNode tree) {
+        try {
+            return YAML.valueToTree(YAML.treeToValue(tree, type));
+        } catch (IOException | IllegalArgumentException notYet) {
+            return tree;
         }
     }
 

@@ -57,7 +57,7 @@ class ConfigLoaderTest {
     @Test
     void list_elements_are_overridable_by_index(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("c.yaml");
-        Files.writeString(file, "targets:\n  - name: a\n    interval: 1s\n  - name: b\n    interval: 1s\n");
+        Files.writeString(file, "targets:\n  - name: a\n    interval: 1s\n  - name: b\n");
         WithList w = ConfigLoader.load(WithList.class, new WithList(List.of()), file,
                 Map.of("TAILPROBE_TARGETS_1_INTERVAL", "250ms"), List.of("targets.0.interval=5s"));
         assertThat(w.targets()).containsExactly(new Target("a", Duration.ofSeconds(5)),

@@ -1,0 +1,207 @@
+package io.tailprobe.agent;
+
+import io.tailprobe.agent.probe.Probe;
+import io.tailprobe.agent.probe.Probes;
+import io.tailprobe.common.ConfigException;
+import io.tailprobe.common.ConfigLoader;
+import io.tailprobe.common.ConfigOptions;
+import io.tailprobe.common.Durations;
+import io.tailprobe.common.KafkaSettings;
+import io.tailprobe.schemas.SeriesKey;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The probe agent's configuration, loaded by {@link ConfigLoader} (defaults, YAML file,
+ * {@code TAILPROBE_…} environment, {@code --set key=value}). The defaults run on a laptop: agent id =
+ * host name, HTTP on 9101, a broker on {@code localhost:9092}, one target {@code demo-tcp} at
+ * {@code 127.0.0.1:7001} probed every second with a 2 s timeout.
+ *
+ * <p>Example: a target with {@code interval: 250ms} and no {@code timeout} uses
+ * {@code defaults.timeout} (2 s); a probe that takes 900 ms then delays the next three slots, and
+ * their samples carry the wait in {@code responseTimeNanos}.
+ */
+public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Defaults defaults, List<Target> targets) {
+    public static final int DEFAULT_HTTP_PORT = 9101;
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+
+    public AgentConfig {
+        agent = agent == null ? new Agent(null, null) : agent;
+        http = http == null ? new Http(DEFAULT_HTTP_PORT) : http;
+        kafka = kafka == null ? KafkaSettings.defaults() : new TreeMap<>(kafka);
+        defaults = defaults == null ? new Defaults(null, null) : defaults;
+        targets = targets == null ? List.of() : List.copyOf(targets);
+    }
+
+    /** Who this agent is; {@code labels} are added to every sample (a target's own labels win). */
+    public record Agent(String id, Map<String, String> labels) {
+        public Agent {
+            id = id == null ? hostName() : id;
+            labels = labels == null ? Map.of() : new TreeMap<>(labels);
+        }
+    }
+
+    /** The agent's own {@code /health} and {@code /metrics}; port 0 picks a free port. */
+    public record Http(int port) {}
+
+    /** Interval and timeout for targets that do not set their own. */
+    public record Defaults(Duration interval, Duration timeout) {
+        public Defaults {
+            interval = interval == null ? DEFAULT_INTERVAL : interval;
+            timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
+        }
+    }
+
+    /**
+     * One thing to probe. {@code interval} and {@code timeout} may be null (the defaults apply);
+     * {@code send} and {@code expect} are optional and probe-type specific (for tcp: a line to send
+     * after connecting, and a regex the reply line must contain).
+     */
+    public record Target(String name, String type, String address, Duration interval, Duration timeout,
+                         String send, String expect, Map<String, String> labels) {
+        public Target {
+            labels = labels == null ? Map.of() : new TreeMap<>(labels);
+        }
+
+        public Target(String name, String type, String address) {
+            this(name, type, address, null, null, null, null, null);
+        }
+    }
+
+    /** A validated target with its defaults applied and its probe built. */
+    public record PlannedTarget(String name, String type, Duration interval, Duration timeout,
+                                Map<String, String> labels, Probe probe) {}
+
+    /** The laptop defaults (see the class comment). */
+    public static AgentConfig defaultConfig() {
+        return new AgentConfig(new Agent(hostName(), Map.of()), new Http(DEFAULT_HTTP_PORT), KafkaSettings.defaults(),
+                new Defaults(DEFAULT_INTERVAL, DEFAULT_TIMEOUT),
+                List.of(new Target("demo-tcp", "tcp", "127.0.0.1:7001")));
+    }
+
+    /** Loads with the standard layers; {@code file} may be null. */
+    public static AgentConfig load(Path file, Map<String, String> env, List<String> sets) {
+        return ConfigLoader.load(AgentConfig.class, defaultConfig(), file, env, sets);
+    }
+
+    /** Loads from the {@code --config}/{@code --set} flags and the process environment. */
+    public static AgentConfig load(ConfigOptions options) {
+        return options.load(AgentConfig.class, defaultConfig());
+    }
+
+    /** A copy with another target list, for programmatic use (e.g. the standalone stack). */
+    public AgentConfig withTargets(List<Target> newTargets) {
+        return new AgentConfig(agent, http, kafka, defaults, newTargets);
+    }
+
+    /** A copy with another HTTP port (0 = any free port). */
+    public AgentConfig withHttpPort(int port) {
+        return new AgentConfig(agent, new Http(port), kafka, defaults, targets);
+    }
+
+    /** A copy with other Kafka client properties merged over these. */
+    public AgentConfig withKafka(Map<String, String> properties) {
+        Map<String, String> merged = new TreeMap<>(kafka);
+        merged.putAll(properties);
+        return new AgentConfig(agent, http, merged, defaults, targets);
+    }
+
+    /**
+     * Checks every rule and builds each target's probe.
+     *
+     * @throws ConfigException listing every broken rule with its key, e.g.
+     *     {@code targets[2].interval must be > 0, got -5s}
+     */
+    public List<PlannedTarget> plan() {
+        List<String> errors = new ArrayList<>();
+        if (agent.id().isBlank()) {
+            errors.add("agent.id must not be empty");
+        }
+        if (http.port() < 0 || http.port() > 65_535) {
+            errors.add("http.port must be between 0 and 65535, got " + http.port());
+        }
+        if (kafka.getOrDefault(KafkaSettings.BOOTSTRAP_SERVERS, "").isBlank()) {
+            errors.add("kafka." + KafkaSettings.BOOTSTRAP_SERVERS + " must not be empty");
+        }
+        requirePositive(errors, "defaults.interval", defaults.interval());
+        requirePositive(errors, "defaults.timeout", defaults.timeout());
+
+        List<PlannedTarget> planned = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < targets.size(); i++) {
+            String key = "targets[" + i + "]";
+            Target t = targets.get(i);
+            if (t == null) {
+                errors.add(key + " must not be empty");
+                continue;
+            }
+            int before = errors.size();
+            try {
+                SeriesKey.requireClean(key + ".name", t.name());
+            } catch (NullPointerException e) {
+                errors.add(key + ".name is required");
+            } catch (IllegalArgumentException e) {
+                errors.add(e.getMessage());
+            }
+            if (t.name() != null) {
+                Integer first = seen.putIfAbsent(t.name(), i);
+                if (first != null) {
+                    errors.add(key + ".name \"" + t.name() + "\" is already used by targets[" + first + "]");
+                }
+            }
+            Duration interval = t.interval() == null ? defaults.interval() : t.interval();
+            Duration timeout = t.timeout() == null ? defaults.timeout() : t.timeout();
+            if (t.interval() != null) {
+                requirePositive(errors, key + ".interval", interval);
+            }
+            if (t.timeout() != null) {
+                requirePositive(errors, key + ".timeout", timeout);
+            }
+            Probe probe = null;
+            if (t.type() == null) {
+                errors.add(key + ".type is required (one of " + Probes.types() + ")");
+            } else if (!Probes.types().contains(t.type())) {
+                errors.add(key + ".type must be one of " + Probes.types() + ", got \"" + t.type() + "\"");
+            } else {
+                try {
+                    probe = Probes.create(t, timeout.isPositive() ? timeout : DEFAULT_TIMEOUT);
+                } catch (IllegalArgumentException e) {
+                    errors.add(key + "." + e.getMessage());
+                }
+            }
+            if (errors.size() == before && probe != null) {
+                Map<String, String> labels = new LinkedHashMap<>(agent.labels());
+                labels.putAll(t.labels());
+                planned.add(new PlannedTarget(t.name(), t.type(), interval, timeout, Map.copyOf(labels), probe));
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException(String.join("; ", errors));
+        }
+        return List.copyOf(planned);
+    }
+
+    private static void requirePositive(List<String> errors, String key, Duration value) {
+        if (value == null || !value.isPositive()) {
+            errors.add(key + " must be > 0, got " + (value == null ? "nothing" : Durations.format(value)));
+        }
+    }
+
+    static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            String env = System.getenv("HOSTNAME");
+            return env == null || env.isBlank() ? "localhost" : env;
+        }
+    }
+}

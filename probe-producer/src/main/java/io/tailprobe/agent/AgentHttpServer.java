@@ -1,0 +1,62 @@
+package io.tailprobe.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The agent's own HTTP endpoints: {@code GET /health} → {@code {"status":"UP","agent":"web-1","targets":3}}
+ * and {@code GET /metrics} in the Prometheus text format. Constructible from its dependencies so a
+ * test can serve it without probes or Kafka.
+ */
+final class AgentHttpServer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Javalin app;
+
+    AgentHttpServer(int port, String agentId, int targets, AgentMetrics metrics) {
+        String health = health(agentId, targets);
+        this.app = Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.startup.showOldJavalinVersionWarning = false;
+            config.jetty.port = port;
+            config.routes.get("/health", ctx -> ctx.contentType("application/json").result(health));
+            config.routes.get("/metrics", ctx -> metrics(ctx, metrics));
+        });
+    }
+
+    AgentHttpServer start() {
+        app.start();
+        return this;
+    }
+
+    /** The bound port (the real one when configured with 0). */
+    int port() {
+        return app.port();
+    }
+
+    private static void metrics(Context ctx, AgentMetrics metrics) {
+        ctx.contentType(metrics.contentType()).result(metrics.scrape());
+    }
+
+    private static String health(String agentId, int targets) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "UP");
+        body.put("agent", agentId);
+        body.put("targets", targets);
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}
