@@ -1,0 +1,103 @@
+package io.tailprobe.query;
+
+import io.tailprobe.common.ConfigException;
+import io.tailprobe.common.ConfigLoader;
+import io.tailprobe.common.ConfigOptions;
+import io.tailprobe.common.Durations;
+import io.tailprobe.common.KafkaSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The query API's configuration, loaded by {@link ConfigLoader} (defaults, YAML file,
+ * {@code TAILPROBE_…} environment, {@code --set key=value}). The defaults run on a laptop: HTTP on
+ * 8080, a broker on {@code localhost:9092}, Kafka Streams application id {@code tailprobe-query-api}
+ * with its state under {@code java.io.tmpdir}, and queries of at most 31 days.
+ *
+ * <p>Example: {@code --set http.port=0 --set streams.stateDir=/var/lib/tailprobe --set maxRange=7d}
+ * serves on a free port, keeps the materialized windows in {@code /var/lib/tailprobe} and rejects a
+ * query spanning 8 days with a 400 naming {@code from}.
+ *
+ * @param kafka Kafka client properties, passed through verbatim (SASL, TLS, …)
+ * @param http the HTTP listener; port 0 picks a free port
+ * @param streams the Kafka Streams application that materializes {@code latency.histograms}
+ * @param maxRange the longest {@code to - from} a query may ask for
+ */
+public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {
+    public static final int DEFAULT_HTTP_PORT = 8080;
+    public static final String DEFAULT_APPLICATION_ID = "tailprobe-query-api";
+    public static final Duration DEFAULT_MAX_RANGE = Duration.ofDays(31);
+
+    public QueryApiConfig {
+        kafka = kafka == null ? KafkaSettings.defaults() : new TreeMap<>(kafka);
+        http = http == null ? new Http(DEFAULT_HTTP_PORT) : http;
+        streams = streams == null ? new Streams(null, null, null) : streams;
+        maxRange = maxRange == null ? DEFAULT_MAX_RANGE : maxRange;
+    }
+
+    /** The HTTP listener. */
+    public record Http(int port) {}
+
+    /**
+     * The Kafka Streams application.
+     *
+     * @param applicationId the consumer group and the prefix of internal topics
+     * @param stateDir where RocksDB keeps the materialized windows; survives restarts
+     * @param applicationServer this instance's {@code host:port} as other instances reach it, or
+     *     empty when there is a single instance
+     */
+    public record Streams(String applicationId, String stateDir, String applicationServer) {
+        public Streams {
+            applicationId = applicationId == null ? DEFAULT_APPLICATION_ID : applicationId;
+            stateDir = stateDir == null ? defaultStateDir() : stateDir;
+            applicationServer = applicationServer == null ? "" : applicationServer;
+        }
+    }
+
+    /** The laptop defaults (see the class comment). */
+    public static QueryApiConfig defaultConfig() {
+        return new QueryApiConfig(KafkaSettings.defaults(), new Http(DEFAULT_HTTP_PORT),
+                new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE);
+    }
+
+    /** Loads defaults, file, environment and flags, then {@link #validate() validates}. */
+    public static QueryApiConfig load(ConfigOptions options) {
+        return options.load(QueryApiConfig.class, defaultConfig()).validate();
+    }
+
+    /** Returns this config, or throws {@link ConfigException} naming the first bad key and its rule. */
+    public QueryApiConfig validate() {
+        if (http.port() < 0 || http.port() > 65_535) {
+            throw new ConfigException("http.port must be in [0, 65535], got " + http.port());
+        }
+        if (streams.applicationId().isBlank()) {
+            throw new ConfigException("streams.applicationId must not be empty");
+        }
+        if (streams.stateDir().isBlank()) {
+            throw new ConfigException("streams.stateDir must not be empty");
+        }
+        String server = streams.applicationServer();
+        if (!server.isEmpty() && !server.matches("[^:\\s]+:\\d{1,5}")) {
+            throw new ConfigException("streams.applicationServer must be host:port or empty, got \"" + server + "\"");
+        }
+        if (maxRange.isNegative() || maxRange.isZero()) {
+            throw new ConfigException("maxRange must be > 0, got " + Durations.format(maxRange));
+        }
+        String bootstrap = kafka.get(KafkaSettings.BOOTSTRAP_SERVERS);
+        if (bootstrap == null || bootstrap.isBlank()) {
+            throw new ConfigException("kafka." + KafkaSettings.BOOTSTRAP_SERVERS + " must not be empty");
+        }
+        return this;
+    }
+
+    /** A copy serving on {@code port} (0 = a free port). */
+    public QueryApiConfig withHttpPort(int port) {
+        return new QueryApiConfig(kafka, new Http(port), streams, maxRange);
+    }
+
+    private static String defaultStateDir() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "tailprobe-query-api-state").toString();
+    }
+}

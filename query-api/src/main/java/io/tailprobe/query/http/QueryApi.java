@@ -1,0 +1,94 @@
+package io.tailprobe.query.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
+import io.javalin.json.JavalinJackson;
+import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.percentile.UnknownSeriesException;
+import io.tailprobe.query.store.HistogramStore;
+import io.tailprobe.query.store.StoreUnavailableException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The query API over HTTP: {@code GET /api/v1/series}, {@code GET /api/v1/percentiles} and
+ * {@code GET /health}. Built from its dependencies so tests run it over an in-memory store; every
+ * error, including 404 for an unknown path, is a JSON object with {@code status}.
+ *
+ * <p>Example: {@code /api/v1/percentiles?target=demo-tcp&probe=tcp&from=2026-11-23T14:00:00Z&to=2026-11-23T15:00:00Z&quantiles=0.5,0.99}
+ * merges the 360 fleet-wide 10 s windows of that hour and answers
+ * {@code {"target":"demo-tcp","probe":"tcp","protocol":null,"protocols":["tcp"],"host":"*",…,
+ * "responseTime":{"count":3600,"minMillis":0.212,"maxMillis":48.3,"meanMillis":1.1,
+ * "quantilesMillis":{"0.5":0.9,"0.99":7.41}},"serviceTime":{…}}}.
+ */
+public final class QueryApi implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QueryApi.class);
+
+    private final Javalin app;
+
+    public QueryApi(HistogramStore store, Clock clock) {
+        this(store, clock, QueryApiConfig.DEFAULT_MAX_RANGE);
+    }
+
+    /** @param maxRange the longest {@code to - from} a percentile query may span */
+    public QueryApi(HistogramStore store, Clock clock, Duration maxRange) {
+        QueryController controller = new QueryController(store, clock, maxRange);
+        ObjectMapper mapper = new ObjectMapper();
+        this.app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.startup.showOldJavalinVersionWarning = false;
+            cfg.jsonMapper(new JavalinJackson(mapper, false));
+            cfg.routes.get("/api/v1/series", controller::series);
+            cfg.routes.get("/api/v1/percentiles", controller::percentiles);
+            cfg.routes.get("/health", controller::health);
+            cfg.routes.exception(HttpResponseException.class, (e, ctx) ->
+                    error(ctx, e.getStatus(), e.getMessage(), e.getDetails()));
+            cfg.routes.exception(UnknownSeriesException.class, (e, ctx) ->
+                    error(ctx, HttpStatus.NOT_FOUND.getCode(), e.getMessage(), Map.of(
+                            "parameter", e.parameter(), "rule", e.getMessage(), "value", e.value())));
+            cfg.routes.exception(StoreUnavailableException.class, (e, ctx) ->
+                    error(ctx, HttpStatus.SERVICE_UNAVAILABLE.getCode(), e.getMessage(), Map.of()));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+                error(ctx, HttpStatus.INTERNAL_SERVER_ERROR.getCode(), "internal error: " + e.getClass().getSimpleName(),
+                        Map.of());
+            });
+        });
+    }
+
+    /** Starts listening on {@code port} (0 = a free port, see {@link #port()}). */
+    public QueryApi start(int port) {
+        app.start(port);
+        return this;
+    }
+
+    /** The port listened on, once started. */
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    private static void error(Context ctx, int status, String message, Map<String, String> details) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        body.put("error", HttpStatus.forStatus(status).getMessage());
+        if (details.containsKey("rule")) {
+            body.putAll(details);
+        } else {
+            body.put("message", message);
+            body.putAll(details);
+        }
+        ctx.status(status).json(body);
+    }
+}

@@ -1,0 +1,66 @@
+package io.tailprobe.query.http;
+
+import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+import io.tailprobe.query.percentile.PercentileQuery;
+import io.tailprobe.query.percentile.PercentileService;
+import io.tailprobe.query.percentile.SeriesFilter;
+import io.tailprobe.query.store.HistogramStore;
+import io.tailprobe.query.store.SeriesInfo;
+import io.tailprobe.schemas.HistogramKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** HTTP only: reads parameters, calls {@link PercentileService}, writes JSON. */
+final class QueryController {
+    static final List<Double> DEFAULT_QUANTILES = List.of(0.5, 0.9, 0.99, 0.999);
+    static final Duration DEFAULT_LOOKBACK = Duration.ofHours(1);
+
+    /** One row of {@code GET /api/v1/series}. */
+    record SeriesView(String target, String probe, String protocol, String host, int resolutionSeconds,
+                      long firstWindowStartMillis, long lastWindowStartMillis) {
+        static SeriesView of(SeriesInfo info) {
+            return new SeriesView(info.target(), info.probeType(), info.protocol(), info.host(),
+                    info.resolutionSeconds(), info.firstWindowStartMillis(), info.lastWindowStartMillis());
+        }
+    }
+
+    private final HistogramStore store;
+    private final PercentileService service;
+    private final Clock clock;
+    private final Duration maxRange;
+
+    QueryController(HistogramStore store, Clock clock, Duration maxRange) {
+        this.store = store;
+        this.service = new PercentileService(store);
+        this.clock = clock;
+        this.maxRange = maxRange;
+    }
+
+    void series(Context ctx) {
+        SeriesFilter filter = new SeriesFilter(QueryParameters.optionalName(ctx, "target"),
+                QueryParameters.optionalName(ctx, "probe"), QueryParameters.optionalName(ctx, "protocol"),
+                QueryParameters.optionalName(ctx, "host"));
+        ctx.json(service.series(filter).stream().map(SeriesView::of).toList());
+    }
+
+    void percentiles(Context ctx) {
+        String target = QueryParameters.requiredName(ctx, "target");
+        String probe = QueryParameters.requiredName(ctx, "probe");
+        String protocol = QueryParameters.optionalName(ctx, "protocol");
+        String host = QueryParameters.optionalName(ctx, "host");
+        long toMillis = QueryParameters.instantMillis(ctx, "to", clock.millis());
+        long fromMillis = QueryParameters.instantMillis(ctx, "from", toMillis - DEFAULT_LOOKBACK.toMillis());
+        QueryParameters.checkRange(ctx, fromMillis, toMillis, maxRange);
+        List<Double> quantiles = QueryParameters.quantiles(ctx, DEFAULT_QUANTILES);
+        ctx.json(service.percentiles(new PercentileQuery(target, probe, protocol,
+                host == null ? HistogramKey.FLEET : host, fromMillis, toMillis, quantiles)));
+    }
+
+    void health(Context ctx) {
+        boolean up = store.isRunning();
+        ctx.status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json(Map.of("status", up ? "UP" : "DOWN"));
+    }
+}

@@ -1,0 +1,135 @@
+package io.tailprobe.query.http;
+
+import io.javalin.http.BadRequestResponse;
+import io.javalin.http.Context;
+import io.tailprobe.common.Durations;
+import io.tailprobe.schemas.SeriesKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads and checks query parameters; every violation is a {@link BadRequestResponse} whose details
+ * name the parameter, the rule and the value, e.g. {@code quantiles}, "each quantile must be a number
+ * in [0, 1]", {@code 1.5}.
+ */
+final class QueryParameters {
+    static final int MAX_QUANTILES = 20;
+
+    private QueryParameters() {}
+
+    /** A required name such as {@code target}: present, not blank, no {@code |}. */
+    static String requiredName(Context ctx, String parameter) {
+        String value = ctx.queryParam(parameter);
+        if (value == null || value.isBlank()) {
+            throw badRequest(parameter, "is required", value == null ? "" : value);
+        }
+        return checkName(parameter, value);
+    }
+
+    /** An optional name such as {@code protocol}: null when absent or empty. */
+    static String optionalName(Context ctx, String parameter) {
+        String value = ctx.queryParam(parameter);
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        return checkName(parameter, value);
+    }
+
+    private static String checkName(String parameter, String value) {
+        if (value.isBlank() || value.indexOf(SeriesKey.SEPARATOR) >= 0) {
+            throw badRequest(parameter, "must be non-blank and must not contain '" + SeriesKey.SEPARATOR + "'", value);
+        }
+        return value;
+    }
+
+    /**
+     * An instant as epoch milliseconds ({@code 1795442520000}) or ISO-8601
+     * ({@code 2026-11-23T14:02:00Z}, {@code 2026-11-23T15:02:00+01:00}); {@code fallback} when absent.
+     */
+    static long instantMillis(Context ctx, String parameter, long fallbackMillis) {
+        String value = ctx.queryParam(parameter);
+        if (value == null || value.isEmpty()) {
+            return fallbackMillis;
+        }
+        long millis;
+        if (value.matches("-?\\d{1,19}")) {
+            try {
+                millis = Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw badRequest(parameter, "must be epoch milliseconds or an ISO-8601 instant", value);
+            }
+        } else {
+            millis = parseIso(parameter, value);
+        }
+        if (millis < 0) {
+            throw badRequest(parameter, "must not be before 1970-01-01T00:00:00Z", value);
+        }
+        return millis;
+    }
+
+    private static long parseIso(String parameter, String value) {
+        try {
+            return Instant.parse(value).toEpochMilli();
+        } catch (DateTimeParseException | ArithmeticException e) {
+            try {
+                return OffsetDateTime.parse(value).toInstant().toEpochMilli();
+            } catch (DateTimeParseException | ArithmeticException e2) {
+                throw badRequest(parameter,
+                        "must be epoch milliseconds or an ISO-8601 instant such as 2026-11-23T14:02:00Z", value);
+            }
+        }
+    }
+
+    /** Checks {@code from < to} and {@code to - from <= maxRange}; both failures name {@code from}. */
+    static void checkRange(Context ctx, long fromMillis, long toMillis, Duration maxRange) {
+        String from = ctx.queryParam("from") == null ? Long.toString(fromMillis) : ctx.queryParam("from");
+        if (fromMillis >= toMillis) {
+            throw badRequest("from", "must be before to (" + toMillis + " ms)", from);
+        }
+        if (toMillis - fromMillis > maxRange.toMillis()) {
+            throw badRequest("from", "the range to - from must be at most " + Durations.format(maxRange), from);
+        }
+    }
+
+    /** Comma-separated quantiles in [0, 1], at most {@value #MAX_QUANTILES}; duplicates kept once, order kept. */
+    static List<Double> quantiles(Context ctx, List<Double> fallback) {
+        String value = ctx.queryParam("quantiles");
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        String[] parts = value.split(",", -1);
+        if (parts.length > MAX_QUANTILES) {
+            throw badRequest("quantiles", "at most " + MAX_QUANTILES + " quantiles, got " + parts.length, value);
+        }
+        List<Double> quantiles = new ArrayList<>();
+        for (String part : parts) {
+            double quantile;
+            try {
+                quantile = Double.parseDouble(part.strip());
+            } catch (NumberFormatException e) {
+                throw badRequest("quantiles", "each quantile must be a number in [0, 1]", part);
+            }
+            if (!(quantile >= 0.0 && quantile <= 1.0)) {
+                throw badRequest("quantiles", "each quantile must be a number in [0, 1]", part);
+            }
+            if (!quantiles.contains(quantile)) {
+                quantiles.add(quantile);
+            }
+        }
+        return quantiles;
+    }
+
+    static BadRequestResponse badRequest(String parameter, String rule, String value) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("parameter", parameter);
+        details.put("rule", rule);
+        details.put("value", value);
+        return new BadRequestResponse(parameter + " " + rule, details);
+    }
+}

@@ -1,0 +1,32 @@
+package io.tailprobe.query.store;
+
+import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.util.List;
+
+/**
+ * The query side's read-only view of the closed windows in {@code latency.histograms}.
+ *
+ * <p>Example: {@code windows(new SeriesKey("db", "tcp", "tcp"), "*", 10, 1_763_900_000_000L,
+ * 1_763_900_060_000L)} returns the six fleet-wide 10 s windows starting at 14:13:20.000 … 14:14:10.000
+ * UTC, oldest first; a window starting exactly at {@code toMillisExclusive} is not included.
+ */
+public interface HistogramStore extends AutoCloseable {
+    /** Every series, host and resolution that has at least one window, sorted by {@link SeriesInfo#NATURAL_ORDER}. */
+    List<SeriesInfo> series();
+
+    /**
+     * The windows of one series, host ({@code "*"} = fleet-wide) and resolution whose start lies in
+     * {@code [fromMillis, toMillisExclusive)}, oldest first.
+     *
+     * @throws StoreUnavailableException when the store cannot answer now (starting, rebalancing)
+     */
+    List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                                    long toMillisExclusive);
+
+    /** Whether queries can be answered now; {@code /health} reports it. */
+    boolean isRunning();
+
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,32 @@
+package io.tailprobe.query.store;
+
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.SeriesKey;
+import java.util.Comparator;
+
+/**
+ * One stored series at one host and resolution, with the start of its first and last stored window,
+ * e.g. {@code demo-tcp|tcp|tcp} at host {@code *}, 10 s, windows from 14:00:00 to 14:59:50 UTC.
+ */
+public record SeriesInfo(String target, String probeType, String protocol, String host, int resolutionSeconds,
+                         long firstWindowStartMillis, long lastWindowStartMillis) {
+    public static final Comparator<SeriesInfo> NATURAL_ORDER = Comparator.comparing(SeriesInfo::target)
+            .thenComparing(SeriesInfo::probeType)
+            .thenComparing(SeriesInfo::protocol)
+            .thenComparing(SeriesInfo::host)
+            .thenComparingInt(SeriesInfo::resolutionSeconds);
+
+    public SeriesKey series() {
+        return new SeriesKey(target, probeType, protocol);
+    }
+
+    public boolean fleetWide() {
+        return HistogramKey.FLEET.equals(host);
+    }
+
+    /** A copy whose first/last window starts also cover {@code windowStartMillis}. */
+    public SeriesInfo including(long windowStartMillis) {
+        return new SeriesInfo(target, probeType, protocol, host, resolutionSeconds,
+                Math.min(firstWindowStartMillis, windowStartMillis), Math.max(lastWindowStartMillis, windowStartMillis));
+    }
+}

@@ -1,0 +1,71 @@
+package io.tailprobe.query.store.kafka;
+
+import io.tailprobe.query.store.SeriesInfo;
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * Answers {@code series()} and {@code windows(…)} from the two key-value stores, however they were
+ * obtained (Interactive Queries in production, {@code TopologyTestDriver} in tests).
+ *
+ * <p>Window keys sort by series, host, resolution and then a 16-digit start, so the windows of one
+ * series between two times are one range scan: {@code db|tcp|tcp|*|10|0001763900000000} ..
+ * {@code db|tcp|tcp|*|10|0001763900059999}. Results are sorted again because a composite store over
+ * several local partitions concatenates per-partition ranges.
+ */
+final class StoreQueries {
+    private final Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>> histograms;
+    private final Supplier<ReadOnlyKeyValueStore<String, SeriesSpan>> seriesIndex;
+
+    StoreQueries(Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>> histograms,
+                 Supplier<ReadOnlyKeyValueStore<String, SeriesSpan>> seriesIndex) {
+        this.histograms = histograms;
+        this.seriesIndex = seriesIndex;
+    }
+
+    List<SeriesInfo> series() {
+        List<SeriesInfo> all = new ArrayList<>();
+        try (KeyValueIterator<String, SeriesSpan> it = seriesIndex.get().all()) {
+            while (it.hasNext()) {
+                KeyValue<String, SeriesSpan> entry = it.next();
+                String[] parts = entry.key.split("\\|", -1);
+                if (parts.length != 6 || !parts[5].isEmpty()) {
+                    continue;
+                }
+                all.add(new SeriesInfo(parts[0], parts[1], parts[2], parts[3], Integer.parseInt(parts[4]),
+                        entry.value.firstWindowStartMillis(), entry.value.lastWindowStartMillis()));
+            }
+        }
+        all.sort(SeriesInfo.NATURAL_ORDER);
+        return all;
+    }
+
+    List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                                    long toMillisExclusive) {
+        if (toMillisExclusive <= fromMillis || toMillisExclusive <= 0) {
+            return List.of();
+        }
+        // range() is inclusive at both ends
+        String from = new HistogramKey(series, host, resolutionSeconds, Math.max(0, fromMillis)).encode();
+        String to = new HistogramKey(series, host, resolutionSeconds, toMillisExclusive - 1).encode();
+        List<WindowedHistogram> found = new ArrayList<>();
+        try (KeyValueIterator<String, WindowedHistogram> it = histograms.get().range(from, to)) {
+            while (it.hasNext()) {
+                WindowedHistogram window = it.next().value;
+                if (window != null) {
+                    found.add(window);
+                }
+            }
+        }
+        found.sort(Comparator.comparingLong(WindowedHistogram::getWindowStartMillis));
+        return found;
+    }
+}

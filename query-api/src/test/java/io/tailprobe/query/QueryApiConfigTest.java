@@ -1,0 +1,57 @@
+package io.tailprobe.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tailprobe.common.ConfigException;
+import io.tailprobe.common.ConfigLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class QueryApiConfigTest {
+    private static QueryApiConfig load(Path file, Map<String, String> env, List<String> sets) {
+        return ConfigLoader.load(QueryApiConfig.class, QueryApiConfig.defaultConfig(), file, env, sets).validate();
+    }
+
+    @Test
+    void defaults_serve_port_8080_from_a_local_broker_with_a_31_day_range() {
+        QueryApiConfig config = load(null, Map.of(), List.of());
+
+        assertThat(config.http().port()).isEqualTo(8080);
+        assertThat(config.kafka()).containsEntry("bootstrap.servers", "localhost:9092");
+        assertThat(config.streams().applicationId()).isEqualTo("tailprobe-query-api");
+        assertThat(config.streams().stateDir()).startsWith(System.getProperty("java.io.tmpdir"));
+        assertThat(config.streams().applicationServer()).isEmpty();
+        assertThat(config.maxRange()).isEqualTo(Duration.ofDays(31));
+    }
+
+    @Test
+    void file_environment_and_flags_override_every_key(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("query-api.yaml");
+        Files.writeString(file, "http:\n  port: 9000\nstreams:\n  stateDir: /data/qa\nmaxRange: 7d\n");
+
+        QueryApiConfig config = load(file,
+                Map.of("TAILPROBE_STREAMS_APPLICATION_ID", "qa-2", "TAILPROBE_KAFKA_SECURITY_PROTOCOL", "SSL"),
+                List.of("streams.applicationServer=qa-2.internal:9000", "kafka.bootstrap.servers=b1:9092"));
+
+        assertThat(config.http().port()).isEqualTo(9000);
+        assertThat(config.streams()).isEqualTo(new QueryApiConfig.Streams("qa-2", "/data/qa", "qa-2.internal:9000"));
+        assertThat(config.maxRange()).isEqualTo(Duration.ofDays(7));
+        assertThat(config.kafka()).containsEntry("security.protocol", "SSL").containsEntry("bootstrap.servers", "b1:9092");
+    }
+
+    @Test
+    void bad_values_fail_at_start_up_naming_the_key_and_the_rule() {
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("http.port=70000")))
+                .isInstanceOf(ConfigException.class).hasMessage("http.port must be in [0, 65535], got 70000");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("maxRange=0s")))
+                .isInstanceOf(ConfigException.class).hasMessage("maxRange must be > 0, got 0s");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("streams.applicationServer=no-port")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("streams.applicationServer must be host:port");
+    }
+}

@@ -1,0 +1,248 @@
+package io.tailprobe.query.http;
+
+import static io.tailprobe.query.SampleFleet.HOSTS;
+import static io.tailprobe.query.SampleFleet.windowStartMillis;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tailprobe.query.SampleFleet;
+import io.tailprobe.query.TestWindows;
+import io.tailprobe.query.store.InMemoryHistogramStore;
+import io.tailprobe.schemas.SeriesKey;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The API over real HTTP (javalin-testtools 7.x is not published), on a free port, over an in-memory store. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class QueryApiTest {
+    /** "Now" for the API: the end of the last in-range window, so the default hour covers them all. */
+    private static final Instant NOW = Instant.ofEpochMilli(windowStartMillis(SampleFleet.WINDOWS));
+    private static final String FROM_ISO = "2026-11-23T14:00:00Z";
+    private static final String TO_ISO = "2026-11-23T14:01:40Z";
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final SampleFleet fleet = new SampleFleet();
+    private final InMemoryHistogramStore store = fleet.fill(new InMemoryHistogramStore());
+    private QueryApi api;
+
+    record Response(int status, String contentType, JsonNode body) {}
+
+    @BeforeAll
+    void startApi() {
+        store.put(TestWindows.window(new SeriesKey("web", "http", "h2"), "a", windowStartMillis(0),
+                new long[] {12_000_000L}, 0));
+        store.put(TestWindows.window(new SeriesKey("web", "http", "http/1.1"), "a", windowStartMillis(0),
+                new long[] {15_000_000L}, 0));
+        api = new QueryApi(store, Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofDays(31)).start(0);
+    }
+
+    @AfterAll
+    void stopApi() {
+        api.close();
+    }
+
+    private Response get(String pathAndQuery) throws IOException, InterruptedException {
+        return get(api, pathAndQuery);
+    }
+
+    private Response get(QueryApi target, String pathAndQuery) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + target.port() + pathAndQuery)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new Response(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""),
+                json.readTree(response.body()));
+    }
+
+    private static List<String> field(JsonNode array, String name) {
+        List<String> values = new ArrayList<>();
+        array.forEach(node -> values.add(node.get(name).asText()));
+        return values;
+    }
+
+    @Test
+    void series_lists_every_series_host_and_resolution_with_its_window_span() throws Exception {
+        Response response = get("/api/v1/series");
+
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.contentType()).startsWith("application/json");
+        assertThat(response.body()).hasSize(4 + 2);
+        JsonNode fleetWide = response.body().get(0);
+        assertThat(fleetWide.get("target").asText()).isEqualTo("demo-tcp");
+        assertThat(fleetWide.get("probe").asText()).isEqualTo("tcp");
+        assertThat(fleetWide.get("protocol").asText()).isEqualTo("tcp");
+        assertThat(fleetWide.get("host").asText()).isEqualTo("*");
+        assertThat(fleetWide.get("resolutionSeconds").asInt()).isEqualTo(10);
+        assertThat(fleetWide.get("firstWindowStartMillis").asLong()).isEqualTo(windowStartMillis(-1));
+        assertThat(fleetWide.get("lastWindowStartMillis").asLong()).isEqualTo(windowStartMillis(SampleFleet.WINDOWS));
+    }
+
+    @Test
+    void series_filters_by_target_probe_protocol_and_host() throws Exception {
+        assertThat(field(get("/api/v1/series?target=demo-tcp").body(), "host")).containsExactly("*", "a", "b", "c");
+        assertThat(field(get("/api/v1/series?probe=http").body(), "protocol")).containsExactly("h2", "http/1.1");
+        assertThat(field(get("/api/v1/series?protocol=h2").body(), "target")).containsExactly("web");
+        assertThat(field(get("/api/v1/series?host=a").body(), "target")).containsExactly("demo-tcp", "web", "web");
+        assertThat(field(get("/api/v1/series?target=demo-tcp&host=*").body(), "host")).containsExactly("*");
+        assertThat(get("/api/v1/series?target=nothing").body()).isEmpty();
+    }
+
+    @Test
+    void percentiles_with_epoch_milliseconds_answer_the_exact_figures_within_a_tenth_of_a_percent() throws Exception {
+        Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=" + windowStartMillis(0)
+                + "&to=" + windowStartMillis(SampleFleet.WINDOWS) + "&quantiles=0.5,0.99,0.999");
+
+        assertThat(response.status()).isEqualTo(200);
+        JsonNode body = response.body();
+        assertThat(body.get("target").asText()).isEqualTo("demo-tcp");
+        assertThat(body.get("probe").asText()).isEqualTo("tcp");
+        assertThat(body.get("protocol").isNull()).isTrue();
+        assertThat(body.get("host").asText()).isEqualTo("*");
+        assertThat(body.get("fromMillis").asLong()).isEqualTo(windowStartMillis(0));
+        assertThat(body.get("toMillis").asLong()).isEqualTo(windowStartMillis(SampleFleet.WINDOWS));
+        assertThat(body.get("resolutionSeconds").asInt()).isEqualTo(10);
+        assertThat(body.get("windows").asInt()).isEqualTo(SampleFleet.WINDOWS);
+        long ok = (long) HOSTS.size() * SampleFleet.WINDOWS * SampleFleet.SAMPLES_PER_HOST_WINDOW;
+        long timeouts = HOSTS.size() * SampleFleet.WINDOWS * SampleFleet.TIMEOUTS_PER_HOST_WINDOW;
+        assertThat(body.get("count").asLong()).isEqualTo(ok + timeouts);
+        assertThat(body.get("outcomes").get("OK").asLong()).isEqualTo(ok);
+        assertThat(body.get("outcomes").get("TIMEOUT").asLong()).isEqualTo(timeouts);
+
+        List<Long> raw = fleet.responseNanos(HOSTS, 0, SampleFleet.WINDOWS);
+        JsonNode responseTime = body.get("responseTime");
+        assertThat(responseTime.get("count").asLong()).isEqualTo(ok);
+        assertThat(responseTime.get("minMillis").asDouble())
+                .isEqualTo(Math.round(raw.stream().mapToLong(Long::longValue).min().orElseThrow() / 1_000.0) / 1_000.0);
+        for (String q : List.of("0.5", "0.99", "0.999")) {
+            double exact = TestWindows.millis(TestWindows.exactQuantile(raw, Double.parseDouble(q)));
+            assertThat(responseTime.get("quantilesMillis").get(q).asDouble())
+                    .isBetween(exact * 0.999 - 0.0005, exact * 1.001 + 0.0005);
+        }
+        assertThat(body.get("serviceTime").get("count").asLong()).isEqualTo(ok);
+    }
+
+    @Test
+    void percentiles_with_iso_8601_instants_give_the_same_answer_as_epoch_milliseconds() throws Exception {
+        JsonNode iso = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&protocol=tcp&host=b&from=" + FROM_ISO
+                + "&to=" + TO_ISO).body();
+        JsonNode epoch = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&protocol=tcp&host=b&from="
+                + windowStartMillis(0) + "&to=" + windowStartMillis(SampleFleet.WINDOWS)).body();
+
+        assertThat(iso).isEqualTo(epoch);
+        assertThat(iso.get("host").asText()).isEqualTo("b");
+        assertThat(iso.get("protocol").asText()).isEqualTo("tcp");
+        assertThat(iso.get("windows").asInt()).isEqualTo(SampleFleet.WINDOWS);
+        // an offset is accepted too: 15:00:00+01:00 is 14:00:00Z
+        JsonNode offset = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&protocol=tcp&host=b"
+                + "&from=2026-11-23T15:00:00%2B01:00&to=" + TO_ISO).body();
+        assertThat(offset).isEqualTo(epoch);
+    }
+
+    @Test
+    void to_defaults_to_now_from_to_an_hour_before_and_quantiles_to_the_usual_four() throws Exception {
+        JsonNode body = get("/api/v1/percentiles?target=demo-tcp&probe=tcp").body();
+
+        assertThat(body.get("toMillis").asLong()).isEqualTo(NOW.toEpochMilli());
+        assertThat(body.get("fromMillis").asLong()).isEqualTo(NOW.toEpochMilli() - 3_600_000L);
+        // every in-range window and the outlier at 13:59:50, none of the one at 14:01:40 (= now)
+        assertThat(body.get("windows").asInt()).isEqualTo(SampleFleet.WINDOWS + 1);
+        List<String> keys = new ArrayList<>();
+        body.get("responseTime").get("quantilesMillis").fieldNames().forEachRemaining(keys::add);
+        assertThat(keys).containsExactly("0.5", "0.9", "0.99", "0.999");
+    }
+
+    @Test
+    void a_known_series_with_no_window_in_the_range_answers_200_with_count_zero() throws Exception {
+        Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=2026-11-24T00:00:00Z"
+                + "&to=2026-11-24T01:00:00Z");
+
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.body().get("windows").asInt()).isZero();
+        assertThat(response.body().get("count").asLong()).isZero();
+        assertThat(response.body().get("responseTime").get("quantilesMillis")).isEmpty();
+        assertThat(response.body().get("responseTime").get("minMillis").isNull()).isTrue();
+    }
+
+    @Test
+    void an_unknown_series_answers_404_naming_the_parameter() throws Exception {
+        Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&host=zzz");
+
+        assertThat(response.status()).isEqualTo(404);
+        assertThat(response.contentType()).startsWith("application/json");
+        assertThat(response.body().get("status").asInt()).isEqualTo(404);
+        assertThat(response.body().get("parameter").asText()).isEqualTo("host");
+        assertThat(response.body().get("value").asText()).isEqualTo("zzz");
+        assertThat(response.body().get("rule").asText()).contains("no stored series");
+    }
+
+    @ParameterizedTest(name = "{0} -> 400 naming {1}")
+    @CsvSource(delimiter = ';', value = {
+        "probe=tcp; target; is required; ''",
+        "target=demo-tcp; probe; is required; ''",
+        "target=demo-tcp&probe=tcp&from=yesterday; from; must be epoch milliseconds or an ISO-8601 instant; yesterday",
+        "target=demo-tcp&probe=tcp&to=2026-13-40T00:00:00Z; to; must be epoch milliseconds or an ISO-8601 instant; 2026-13-40T00:00:00Z",
+        "target=demo-tcp&probe=tcp&from=1795442500000&to=1795442400000; from; must be before to; 1795442500000",
+        "target=demo-tcp&probe=tcp&from=1795442400000&to=1795442400000; from; must be before to; 1795442400000",
+        "target=demo-tcp&probe=tcp&quantiles=0.5,1.5; quantiles; each quantile must be a number in [0, 1]; 1.5",
+        "target=demo-tcp&probe=tcp&quantiles=-0.1; quantiles; each quantile must be a number in [0, 1]; -0.1",
+        "target=demo-tcp&probe=tcp&quantiles=0.5,p99; quantiles; each quantile must be a number in [0, 1]; p99",
+        "target=demo-tcp&probe=tcp&quantiles=NaN; quantiles; each quantile must be a number in [0, 1]; NaN",
+        "target=demo-tcp&probe=tcp&quantiles=0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,1; quantiles; at most 20 quantiles, got 21; 0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,1",
+        "target=demo-tcp&probe=tcp&from=2026-10-01T00:00:00Z&to=2026-11-23T00:00:00Z; from; the range to - from must be at most 31d; 2026-10-01T00:00:00Z",
+        "target=a%7Cb&probe=tcp; target; must not contain '|'; a|b",
+        "target=demo-tcp&probe=tcp&from=-5; from; must not be before 1970; -5",
+    })
+    void bad_parameters_answer_400_with_json_naming_the_parameter_and_the_rule(String query, String parameter,
+                                                                                String rule, String value)
+            throws Exception {
+        Response response = get("/api/v1/percentiles?" + query);
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.contentType()).startsWith("application/json");
+        assertThat(response.body().get("status").asInt()).isEqualTo(400);
+        assertThat(response.body().get("parameter").asText()).isEqualTo(parameter);
+        assertThat(response.body().get("rule").asText()).contains(rule);
+        assertThat(response.body().get("value").asText()).isEqualTo(value);
+    }
+
+    @Test
+    void an_unknown_path_answers_a_json_404() throws Exception {
+        Response response = get("/api/v1/nothing-here");
+
+        assertThat(response.status()).isEqualTo(404);
+        assertThat(response.contentType()).startsWith("application/json");
+        assertThat(response.body().get("status").asInt()).isEqualTo(404);
+        assertThat(response.body().get("error").asText()).isEqualTo("Not Found");
+    }
+
+    @Test
+    void health_is_up_while_the_store_runs_and_down_with_503_when_it_does_not() throws Exception {
+        InMemoryHistogramStore own = new InMemoryHistogramStore();
+        try (QueryApi ownApi = new QueryApi(own, Clock.systemUTC()).start(0)) {
+            Response up = get(ownApi, "/health");
+            assertThat(up.status()).isEqualTo(200);
+            assertThat(up.body().get("status").asText()).isEqualTo("UP");
+
+            own.setRunning(false);
+            Response down = get(ownApi, "/health");
+            assertThat(down.status()).isEqualTo(503);
+            assertThat(down.body().get("status").asText()).isEqualTo("DOWN");
+        }
+    }
+}

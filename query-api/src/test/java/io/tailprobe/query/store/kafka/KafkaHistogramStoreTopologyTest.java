@@ -1,0 +1,143 @@
+package io.tailprobe.query.store.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.TestWindows;
+import io.tailprobe.query.store.SeriesInfo;
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.Topics;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Spliterators;
+import java.util.stream.StreamSupport;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The materializing topology through {@link TopologyTestDriver}: no broker, real RocksDB stores. */
+class KafkaHistogramStoreTopologyTest {
+    private static final long T0 = 1_795_442_400_000L;
+    private static final SeriesKey DB = new SeriesKey("db", "tcp", "tcp");
+    private static final SeriesKey DB_PREFIXED = new SeriesKey("db-replica", "tcp", "tcp");
+
+    @TempDir
+    Path stateDir;
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, WindowedHistogram> histograms;
+    private TestInputTopic<String, byte[]> rawHistograms;
+    private StoreQueries queries;
+
+    @BeforeEach
+    void startDriver() {
+        QueryApiConfig config = QueryApiConfig.defaultConfig();
+        config = new QueryApiConfig(config.kafka(), config.http(),
+                new QueryApiConfig.Streams("query-topology-test", stateDir.toString(), "localhost:8080"),
+                config.maxRange());
+        Properties props = KafkaHistogramStore.streamsProperties(config.validate());
+        driver = new TopologyTestDriver(KafkaHistogramStore.topology(props), props);
+        histograms = driver.createInputTopic(Topics.HISTOGRAMS, new StringSerializer(),
+                Topics.histogramSerde().serializer());
+        rawHistograms = driver.createInputTopic(Topics.HISTOGRAMS, new StringSerializer(), new ByteArraySerializer());
+        queries = new StoreQueries(() -> driver.getKeyValueStore(KafkaHistogramStore.HISTOGRAMS_STORE),
+                () -> driver.getKeyValueStore(KafkaHistogramStore.SERIES_STORE));
+    }
+
+    @AfterEach
+    void closeDriver() {
+        driver.close();
+    }
+
+    private void pipe(WindowedHistogram window) {
+        histograms.pipeInput(HistogramKey.of(window).encode(), window);
+    }
+
+    private static WindowedHistogram window(SeriesKey series, String host, int index, long... responseNanos) {
+        return TestWindows.window(series, host, T0 + index * TestWindows.RESOLUTION_MILLIS, responseNanos, 0);
+    }
+
+    @Test
+    void streams_properties_carry_the_application_id_state_dir_server_and_kafka_passthrough() {
+        QueryApiConfig config = new QueryApiConfig(
+                Map.of("bootstrap.servers", "broker:9092", "security.protocol", "SASL_SSL"), null,
+                new QueryApiConfig.Streams(null, "/var/lib/tp", "10.0.0.7:8080"), null);
+        Properties props = KafkaHistogramStore.streamsProperties(config);
+        assertThat(props).containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "tailprobe-query-api")
+                .containsEntry(StreamsConfig.STATE_DIR_CONFIG, "/var/lib/tp")
+                .containsEntry(StreamsConfig.APPLICATION_SERVER_CONFIG, "10.0.0.7:8080")
+                .containsEntry(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "broker:9092")
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
+    }
+
+    @Test
+    void windows_are_range_scanned_in_time_order_within_one_series_host_and_resolution() {
+        for (int i = 5; i >= 0; i--) {
+            pipe(window(DB, "*", i, 1_000_000L * (i + 1)));
+            pipe(window(DB, "a", i, 1_000_000L));
+            pipe(window(DB_PREFIXED, "*", i, 1_000_000L));
+        }
+
+        List<WindowedHistogram> found = queries.windows(DB, "*", 10, T0 + 10_000, T0 + 40_000);
+
+        assertThat(found).extracting(WindowedHistogram::getWindowStartMillis)
+                .containsExactly(T0 + 10_000, T0 + 20_000, T0 + 30_000);
+        assertThat(found).extracting(WindowedHistogram::getHost).containsOnly("*");
+        assertThat(found).extracting(WindowedHistogram::getTarget).containsOnly("db");
+        assertThat(queries.windows(DB, "*", 10, T0 + 40_000, T0 + 40_000)).isEmpty();
+        assertThat(queries.windows(DB, "*", 60, T0, T0 + 60_000)).isEmpty();
+    }
+
+    @Test
+    void the_series_index_holds_one_entry_per_series_host_and_resolution_with_its_span() {
+        for (int i = 0; i < 4; i++) {
+            pipe(window(DB, "*", i, 1_000_000L));
+            pipe(window(DB, "b", i, 1_000_000L));
+        }
+        pipe(window(DB_PREFIXED, "*", 7, 1_000_000L));
+
+        assertThat(queries.series()).containsExactly(
+                new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 30_000),
+                new SeriesInfo("db", "tcp", "tcp", "b", 10, T0, T0 + 30_000),
+                new SeriesInfo("db-replica", "tcp", "tcp", "*", 10, T0 + 70_000, T0 + 70_000));
+        long entries;
+        try (var all = driver.getKeyValueStore(KafkaHistogramStore.SERIES_STORE).all()) {
+            entries = StreamSupport.stream(Spliterators.spliteratorUnknownSize(all, 0), false).count();
+        }
+        assertThat(entries).as("index entries for 9 windows").isEqualTo(3);
+    }
+
+    @Test
+    void a_redelivered_window_replaces_the_stored_one_instead_of_adding_to_it() {
+        pipe(window(DB, "*", 0, 1_000_000L));
+        pipe(window(DB, "*", 0, 2_000_000L, 3_000_000L));
+
+        List<WindowedHistogram> found = queries.windows(DB, "*", 10, T0, T0 + 10_000);
+        assertThat(found).hasSize(1);
+        assertThat(found.getFirst().getSampleCount()).isEqualTo(2);
+        assertThat(found.getFirst().getMaxResponseTimeNanos()).isEqualTo(3_000_000L);
+    }
+
+    @Test
+    void an_undecodable_record_and_a_tombstone_are_skipped_and_the_store_keeps_serving() {
+        pipe(window(DB, "*", 0, 1_000_000L));
+        rawHistograms.pipeInput(new HistogramKey(DB, "*", 10, T0 + 10_000).encode(), new byte[] {1, 2, 3});
+        rawHistograms.pipeInput(new HistogramKey(DB, "*", 10, T0 + 20_000).encode(), (byte[]) null);
+        pipe(window(DB, "*", 3, 1_000_000L));
+
+        assertThat(queries.windows(DB, "*", 10, T0, T0 + 60_000)).extracting(WindowedHistogram::getWindowStartMillis)
+                .containsExactly(T0, T0 + 30_000);
+        assertThat(queries.series()).containsExactly(new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 30_000));
+    }
+}
