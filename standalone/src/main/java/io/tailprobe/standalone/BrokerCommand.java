@@ -1,0 +1,43 @@
+package io.tailprobe.standalone;
+
+import io.tailprobe.schemas.TopicSpecs;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tailprobe broker}: the embedded Kafka broker alone, for a multi-process setup on one machine. */
+@Command(name = "broker", mixinStandardHelpOptions = true,
+        description = "Run a single-node Kafka broker (KRaft, in-process) with Tailprobe's topics.")
+public final class BrokerCommand implements Callable<Integer> {
+    @Option(names = "--port", defaultValue = "9092", description = "client port on localhost (default ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--data-dir", description = "data folder, kept across runs (default: a temporary folder)")
+    Path dataDir;
+
+    @Option(names = "--partitions", defaultValue = "6", description = "partitions of latency.samples and latency.histograms")
+    int partitions;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        EmbeddedKafka kafka = EmbeddedKafka.start(port, dataDir, Map.of());
+        Properties admin = new Properties();
+        admin.put("bootstrap.servers", kafka.bootstrapServers());
+        try (Admin client = Admin.create(admin)) {
+            TopicSpecs.ensure(client, partitions, (short) 1);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            kafka.close();
+            stopped.countDown();
+        }, "broker-shutdown"));
+        System.out.printf("Kafka broker at %s (data in %s); Ctrl-C stops it%n", kafka.bootstrapServers(), kafka.dataDir());
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,147 @@
+package io.tailprobe.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tailprobe.agent.AgentConfig;
+import io.tailprobe.agent.ProbeAgent;
+import io.tailprobe.aggregator.Aggregator;
+import io.tailprobe.aggregator.AggregatorConfig;
+import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.QueryService;
+import io.tailprobe.schemas.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A TCP sample travels probe → Kafka → aggregator → query API → HTTP answer on a real broker. */
+class PipelineEndToEndTest {
+    static final Duration INJECTED_DELAY = Duration.ofMillis(20);
+    static final String TARGET = "e2e-echo";
+
+    static TestBroker broker;
+    static DemoTcpServer server;
+    static Aggregator aggregator;
+    static QueryService query;
+
+    @TempDir
+    static Path stateDir;
+
+    final HttpClient http = HttpClient.newHttpClient();
+    final ObjectMapper json = new ObjectMapper();
+
+    @BeforeAll
+    static void startPipeline() {
+        broker = TestBroker.start();
+        Map<String, String> kafka = Map.of("bootstrap.servers", broker.bootstrapServers());
+        AggregatorConfig defaults = AggregatorConfig.defaults();
+        aggregator = Aggregator.start(new AggregatorConfig(kafka,
+                new AggregatorConfig.Streams("e2e-aggregator", stateDir.resolve("aggregator"), "exactly_once_v2", 1,
+                        Duration.ofMillis(100)),
+                new AggregatorConfig.Window(Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(2)),
+                new AggregatorConfig.TopicsSetup(3, (short) 1), defaults.maxLatency()));
+        query = QueryService.start(new QueryApiConfig(kafka, new QueryApiConfig.Http(0),
+                new QueryApiConfig.Streams("e2e-query-api", stateDir.resolve("query-api").toString(), ""),
+                Duration.ofDays(1)));
+        server = new DemoTcpServer(0, INJECTED_DELAY, Duration.ZERO);
+    }
+
+    @AfterAll
+    static void stopPipeline() throws Exception {
+        for (AutoCloseable service : new AutoCloseable[] {server, query, aggregator, broker}) {
+            if (service != null) {
+                service.close();
+            }
+        }
+    }
+
+    @Test
+    void samples_of_a_20ms_tcp_target_come_back_from_the_query_api_with_their_count_and_median() throws Exception {
+        long fromMillis = System.currentTimeMillis() - 60_000;
+
+        // Step 1: an agent probes the local server (one line, answered after 20 ms) until it has sent 100 samples.
+        AgentConfig agentConfig = AgentConfig.defaultConfig()
+                .withKafka(Map.of("bootstrap.servers", broker.bootstrapServers()))
+                .withHttpPort(0)
+                .withTargets(List.of(new AgentConfig.Target(TARGET, "tcp", server.address(), Duration.ofMillis(50),
+                        Duration.ofSeconds(2), "ping\n", "^pong ping$", Map.of())));
+        long produced;
+        try (ProbeAgent agent = ProbeAgent.start(agentConfig)) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.samplesSent() >= 100);
+        } finally {
+            // close() flushes the producer, so every sample counted as sent is acknowledged by the broker
+        }
+        produced = countSamplesOnTheTopic();
+        assertThat(produced).isGreaterThanOrEqualTo(100);
+
+        // Step 2: once the windows close, the query API counts every produced sample.
+        long toMillis = System.currentTimeMillis() + 60_000;
+        String url = "http://localhost:" + query.port() + "/api/v1/percentiles?target=" + TARGET
+                + "&probe=tcp&from=" + fromMillis + "&to=" + toMillis + "&quantiles=0.5,0.99";
+        JsonNode answer = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> get(url), body -> body.path("count").asLong() == produced);
+
+        // Step 3: the numbers are those of the injected delay.
+        assertThat(answer.path("outcomes").path("OK").asLong()).isEqualTo(produced);
+        assertThat(answer.path("responseTime").path("count").asLong()).isEqualTo(produced);
+        double serviceP50Millis = answer.path("serviceTime").path("quantilesMillis").path("0.5").asDouble();
+        double responseP50Millis = answer.path("responseTime").path("quantilesMillis").path("0.5").asDouble();
+        assertThat(serviceP50Millis).isBetween(20.0, 22.0);
+        assertThat(responseP50Millis).isBetween(20.0, 22.0);
+        assertThat(answer.path("serviceTime").path("minMillis").asDouble()).isGreaterThanOrEqualTo(20.0);
+
+        JsonNode series = get("http://localhost:" + query.port() + "/api/v1/series?target=" + TARGET);
+        Set<String> hosts = new HashSet<>();
+        series.forEach(s -> hosts.add(s.path("host").asText()));
+        assertThat(hosts).containsExactlyInAnyOrder("*", agentConfig.agent().id());
+    }
+
+    private JsonNode get(String url) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return json.readTree(response.body());
+    }
+
+    private long countSamplesOnTheTopic() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            var partitions = consumer.partitionsFor(Topics.SAMPLES).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long count = 0;
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (Topics.sampleSerde().decode(record.value()).getTarget().equals(TARGET)) {
+                        count++;
+                    }
+                }
+            }
+            return count;
+        }
+    }
+}
