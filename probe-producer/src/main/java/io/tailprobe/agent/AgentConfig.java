@@ -67,15 +67,53 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
      * after connecting, and a regex the reply line must contain).
      */
     public record Target(String name, String type, String address, Duration interval, Duration timeout,
-                         String send, String expect, Map<String, String> labels) {
+                         String send, String expect, Map<String, String> labels,
+                         HttpOptions http, DnsOptions dns, UdpOptions udp) {
         public Target {
             labels = labels == null ? Map.of() : new TreeMap<>(labels);
+        }
+
+        public Target(String name, String type, String address, Duration interval, Duration timeout,
+                      String send, String expect, Map<String, String> labels) {
+            this(name, type, address, interval, timeout, send, expect, labels, null, null, null);
         }
 
         public Target(String name, String type, String address) {
             this(name, type, address, null, null, null, null, null);
         }
     }
+
+    /**
+     * Options of an {@code http} target, whose {@code address} is a URL. Null fields take the
+     * defaults the HTTP probe documents (GET, HTTP/1.1, a new connection per probe, 2xx expected,
+     * TLS verified).
+     *
+     * @param version {@code http/1.1}, {@code h2} (TLS with ALPN) or {@code h2c} (cleartext, prior knowledge)
+     * @param connection {@code new} (a new connection for every probe) or {@code reuse} (keep-alive)
+     * @param expectStatus accepted status codes; empty or null means any 2xx
+     * @param bodyRegex a regex the response body must contain (find)
+     * @param tlsVerify verify the server's certificate chain and host name
+     */
+    public record HttpOptions(String method, Map<String, String> headers, String body, String version,
+                              String connection, List<Integer> expectStatus, String bodyRegex, Boolean tlsVerify) {}
+
+    /**
+     * Options of a {@code dns} target, whose {@code address} is the resolver ({@code host:port}).
+     *
+     * @param name the name to query
+     * @param recordType A, AAAA, SRV, CNAME, MX, TXT, NS, …
+     * @param transport {@code udp} or {@code tcp}
+     * @param expect a regex at least one answer record (as text) must contain
+     */
+    public record DnsOptions(String name, String recordType, String transport, String expect) {}
+
+    /**
+     * Options of a {@code udp} echo target, whose {@code address} is the echo responder.
+     *
+     * @param packets packets sent per round (one sample per round)
+     * @param payloadBytes size of each packet
+     */
+    public record UdpOptions(Integer packets, Integer payloadBytes) {}
 
     /** A validated target with its defaults applied and its probe built. */
     public record PlannedTarget(String name, String type, Duration interval, Duration timeout,

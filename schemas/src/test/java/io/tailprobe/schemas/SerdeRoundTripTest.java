@@ -99,6 +99,40 @@ class SerdeRoundTripTest {
     }
 
     @Test
+    void every_released_schema_version_is_in_the_history_and_readable() throws Exception {
+        Schema v1;
+        try (InputStream in = getClass().getResourceAsStream("/io/tailprobe/schemas/history/LatencySample-v1.avsc")) {
+            v1 = new Schema.Parser().parse(in);
+        }
+        assertThat(SchemaHistory.historicalSchemas()).contains(v1);
+        GenericRecord old = new GenericData.Record(v1);
+        for (Schema.Field field : v1.getFields()) {
+            old.put(field.name(), field.hasDefaultValue() ? GenericData.get().getDefaultValue(field) : null);
+        }
+        old.put("host", "v1-agent");
+        old.put("target", "db");
+        old.put("address", "10.0.0.7:5432");
+        old.put("probeType", "tcp");
+        old.put("protocol", "tcp");
+        old.put("scheduledStartMicros", 1_000_000L);
+        old.put("actualStartMicros", 1_000_000L);
+        old.put("serviceTimeNanos", 250_000L);
+        old.put("responseTimeNanos", 250_000L);
+        old.put("outcome", new GenericData.EnumSymbol(v1.getField("outcome").schema(), "OK"));
+        old.put("sequence", 1L);
+        ByteBuffer written = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old);
+        byte[] bytes = new byte[written.remaining()];
+        written.get(bytes);
+
+        LatencySample read = Topics.sampleSerde().decode(bytes);
+
+        assertThat(read.getHost()).isEqualTo("v1-agent");
+        assertThat(read.getServiceTimeNanos()).isEqualTo(250_000L);
+        assertThat(read.getPacketsSent()).isNull();
+        assertThat(read.getAnswerCount()).isNull();
+    }
+
+    @Test
     void bytes_that_are_not_a_known_message_get_an_error_naming_the_problem() {
         assertThatThrownBy(() -> Topics.sampleSerde().decode(new byte[] {1, 2, 3}))
                 .isInstanceOf(SerializationException.class)
