@@ -133,20 +133,28 @@ public final class Pacer implements Runnable {
     }
 
     private LatencySample toSample(ProbeResult result, long scheduled, long actual, long end) {
+        // A probe that measures its own latency (e.g. the median RTT of a UDP round) reports it;
+        // the wait for the slot still counts in the response time.
+        long serviceNanos = result.latencyNanos() != null ? result.latencyNanos() : end - actual;
         return LatencySample.newBuilder()
                 .setHost(agentId)
                 .setTarget(target.name())
                 .setAddress(result.address())
                 .setProbeType(probe.type())
-                .setProtocol(probe.protocol())
+                .setProtocol(result.protocol() != null ? result.protocol() : probe.protocol())
                 .setScheduledStartMicros(ticker.epochMicros(scheduled))
                 .setActualStartMicros(ticker.epochMicros(actual))
-                .setServiceTimeNanos(end - actual)
-                .setResponseTimeNanos(end - scheduled)
+                .setServiceTimeNanos(serviceNanos)
+                .setResponseTimeNanos(actual - scheduled + serviceNanos)
                 .setOutcome(result.outcome())
                 .setPhases(result.phases())
                 .setConnectionReused(result.connectionReused())
                 .setStatusCode(result.statusCode())
+                .setAnswerCount(result.answerCount())
+                .setPacketsSent(result.packetsSent())
+                .setPacketsReceived(result.packetsReceived())
+                .setPacketsReordered(result.packetsReordered())
+                .setTlsCertNotAfterMillis(result.tlsCertNotAfterMillis())
                 .setSequence(sequence.getAndIncrement())
                 .setErrorDetail(result.errorDetail())
                 .setLabels(new java.util.TreeMap<>(target.labels()))

@@ -115,6 +115,36 @@ class PacerTest {
     }
 
     @Test
+    void a_probe_that_measures_its_own_latency_reports_it_plus_the_wait_for_its_slot() throws Exception {
+        Probe measuring = new ScriptedProbe(35L, 20L) {
+            private boolean first = true;
+
+            @Override
+            public ProbeResult probe() {
+                ProbeResult wallTimed = super.probe();
+                // the second round measured a 3 ms median RTT inside its 20 ms of wall time
+                ProbeResult result = first ? wallTimed : wallTimed.withLatencyNanos(3 * MS).withPackets(5, 4, 1)
+                        .withProtocol("udp");
+                first = false;
+                return result;
+            }
+        };
+        Pacer pacer = pacer("mesh", Duration.ofMillis(10), measuring);
+
+        pacer.step();
+        pacer.step();
+
+        LatencySample second = samples.get(1);
+        assertThat(second.getServiceTimeNanos()).isEqualTo(3 * MS);
+        assertThat(second.getResponseTimeNanos()).as("25 ms late for its slot, then 3 ms").isEqualTo(28 * MS);
+        assertThat(second.getProtocol()).isEqualTo("udp");
+        assertThat(second.getPacketsSent()).isEqualTo(5);
+        assertThat(second.getPacketsReceived()).isEqualTo(4);
+        assertThat(second.getPacketsReordered()).isEqualTo(1);
+        assertThat(samples.get(0).getProtocol()).isEqualTo("tcp");
+    }
+
+    @Test
     void a_probe_that_throws_becomes_an_io_error_sample_and_the_schedule_goes_on() throws Exception {
         Probe broken = new ScriptedProbe() {
             @Override
