@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
 public final class AgentCommand implements Callable<Integer> {
     /** The exit code for a bad configuration. */
     public static final int EXIT_CONFIG = 2;
+    /** How often the configuration file is compared with the last version seen. */
+    static final java.time.Duration RELOAD_CHECK_PERIOD = java.time.Duration.ofSeconds(2);
     private static final Logger LOG = LoggerFactory.getLogger(AgentCommand.class);
 
     @Mixin
@@ -46,8 +48,13 @@ public final class AgentCommand implements Callable<Integer> {
             err.flush();
             return EXIT_CONFIG;
         }
+        ConfigWatcher watcher = options.configFile() == null ? null
+                : new ConfigWatcher(options.configFile(), () -> AgentConfig.load(options), agent, RELOAD_CHECK_PERIOD);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
+            if (watcher != null) {
+                watcher.close();
+            }
             agent.close();
             stopped.countDown();
         }, "tailprobe-agent-shutdown");
@@ -65,6 +72,9 @@ public final class AgentCommand implements Callable<Integer> {
             // Interrupted rather than shut down (e.g. run inside another program): stop here.
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
+                if (watcher != null) {
+                    watcher.close();
+                }
                 agent.close();
             } catch (IllegalStateException shuttingDown) {
                 // the hook is already closing the agent

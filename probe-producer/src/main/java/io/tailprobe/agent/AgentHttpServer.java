@@ -6,10 +6,13 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 
 /**
- * The agent's own HTTP endpoints: {@code GET /health} → {@code {"status":"UP","agent":"web-1","targets":3}}
+ * The agent's own HTTP endpoints: {@code GET /health} → {@code {"status":"UP","agent":"web-1","targets":3}},
+ * {@code POST /check} (every target probed once now, results as JSON; see {@link TargetCheck})
  * and {@code GET /metrics} in the Prometheus text format. Constructible from its dependencies so a
  * test can serve it without probes or Kafka.
  */
@@ -18,13 +21,20 @@ final class AgentHttpServer implements AutoCloseable {
 
     private final Javalin app;
 
-    AgentHttpServer(int port, String agentId, int targets, AgentMetrics metrics) {
-        String health = health(agentId, targets);
+    /** Runs every target once now and returns one JSON-ready row per target. */
+    interface Checker {
+        List<Map<String, Object>> checkAll() throws InterruptedException;
+    }
+
+    AgentHttpServer(int port, String agentId, IntSupplier targets, AgentMetrics metrics, Checker checker) {
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
             config.jetty.port = port;
-            config.routes.get("/health", ctx -> ctx.contentType("application/json").result(health));
+            config.routes.get("/health", ctx -> ctx.contentType("application/json")
+                    .result(health(agentId, targets.getAsInt())));
+            config.routes.post("/check", ctx -> ctx.contentType("application/json")
+                    .result(JSON.writeValueAsString(checker.checkAll())));
             config.routes.get("/metrics", ctx -> metrics(ctx, metrics));
         });
     }

@@ -61,6 +61,20 @@ public final class AgentMetrics {
             .help("Samples dropped because the hand-off queue to the sink was full")
             .register(registry);
 
+    private final Counter configReloads = Counter.builder()
+            .name("tailprobe_agent_config_reloads_total")
+            .help("Configuration reloads after the file changed, by result (applied or rejected; a rejected one keeps the running config)")
+            .labelNames("result")
+            .register(registry);
+
+    public void configReloaded(boolean applied) {
+        configReloads.labelValues(applied ? "applied" : "rejected").inc();
+    }
+
+    public double configReloads(boolean applied) {
+        return configReloads.labelValues(applied ? "applied" : "rejected").get();
+    }
+
     public void probeCompleted(String target, String type, Outcome outcome) {
         probes.labelValues(target, type, outcome.name()).inc();
     }

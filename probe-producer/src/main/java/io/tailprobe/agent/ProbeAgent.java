@@ -9,7 +9,10 @@ import io.tailprobe.agent.sink.SinkQueue;
 import io.tailprobe.common.ConfigException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -17,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running probe agent: one virtual thread per target running its {@link Pacer}, a
- * {@link SinkQueue} feeding the sink, and the {@code /health} and {@code /metrics} endpoints.
+ * {@link SinkQueue} feeding the sink, and the {@code /health}, {@code /metrics} and {@code /check}
+ * endpoints. {@link #reload(AgentConfig)} applies a changed target list without a restart.
  *
  * <pre>{@code
  * try (ProbeAgent agent = ProbeAgent.start(AgentConfig.defaultConfig().withHttpPort(0))) {
@@ -29,20 +33,25 @@ public final class ProbeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeAgent.class);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
+    /** A target being probed: its configuration as written, its pacer and the pacer's thread. */
+    private record Running(AgentConfig.Target config, PlannedTarget planned, Pacer pacer, Thread thread) {}
+
     private final String agentId;
-    private final List<PlannedTarget> targets;
     private final AgentMetrics metrics;
     private final SinkQueue sinkQueue;
-    private final List<Pacer> pacers = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
+    private final Ticker ticker;
+    private final AtomicLong sequence = new AtomicLong();
+    private final Map<String, Running> running = new LinkedHashMap<>();
     private final AgentHttpServer http;
+    private AgentConfig config;
     private boolean closed;
 
     private ProbeAgent(AgentConfig config, List<PlannedTarget> targets, SampleSink sink, Ticker ticker) {
         this.agentId = config.agent().id();
-        this.targets = targets;
+        this.config = config;
+        this.ticker = ticker;
         this.metrics = new AgentMetrics();
-        this.http = new AgentHttpServer(config.http().port(), agentId, targets.size(), metrics);
+        this.http = new AgentHttpServer(config.http().port(), agentId, this::targetCount, metrics, this::checkAll);
         try {
             http.start();
         } catch (RuntimeException e) {
@@ -51,16 +60,34 @@ public final class ProbeAgent implements AutoCloseable {
                     + e.getMessage(), e);
         }
         this.sinkQueue = new SinkQueue(sink, metrics, SinkQueue.DEFAULT_CAPACITY);
-        AtomicLong sequence = new AtomicLong();
         long startNanos = ticker.nanoTime();
-        for (PlannedTarget target : targets) {
-            Pacer pacer = new Pacer(agentId, target, ticker, startNanos, Pacer.DEFAULT_MAX_BACKLOG, sequence,
-                    metrics, sinkQueue);
-            pacers.add(pacer);
-            threads.add(Thread.ofVirtual().name("pacer-" + target.name()).start(pacer));
+        for (int i = 0; i < targets.size(); i++) {
+            startPacer(config.targets().get(i), targets.get(i), startNanos);
         }
         if (targets.isEmpty()) {
             LOG.warn("agent {} has no targets configured", agentId);
+        }
+    }
+
+    private void startPacer(AgentConfig.Target target, PlannedTarget planned, long startNanos) {
+        Pacer pacer = new Pacer(agentId, planned, ticker, startNanos, Pacer.DEFAULT_MAX_BACKLOG, sequence,
+                metrics, sinkQueue);
+        Thread thread = Thread.ofVirtual().name("pacer-" + planned.name()).start(pacer);
+        running.put(planned.name(), new Running(target, planned, pacer, thread));
+    }
+
+    private void stopPacers(List<Running> stopping) {
+        stopping.forEach(r -> r.pacer().stop());
+        stopping.forEach(r -> r.thread().interrupt());
+        for (Running r : stopping) {
+            try {
+                if (!r.thread().join(STOP_TIMEOUT)) {
+                    LOG.warn("{} did not stop within {}", r.thread().getName(), STOP_TIMEOUT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -98,15 +125,89 @@ public final class ProbeAgent implements AutoCloseable {
         return new ProbeAgent(config, targets, sink, ticker);
     }
 
+    /**
+     * Applies a changed configuration's targets: removed and changed targets stop, new and changed
+     * ones start on a fresh schedule, unchanged ones go on undisturbed. A configuration that does
+     * not validate is rejected whole: the running targets stay, the error is logged and counted in
+     * {@code tailprobe_agent_config_reloads_total{result="rejected"}}. Changes outside
+     * {@code targets} and {@code defaults} (agent id, kafka, http) take a restart and are only logged.
+     *
+     * @return true when applied
+     */
+    public synchronized boolean reload(AgentConfig newConfig) {
+        if (closed) {
+            return false;
+        }
+        List<PlannedTarget> planned;
+        try {
+            planned = newConfig.plan();
+        } catch (RuntimeException e) {
+            metrics.configReloaded(false);
+            LOG.error("configuration change rejected, still probing the previous {} targets: {}", running.size(),
+                    e.getMessage());
+            return false;
+        }
+        if (!Objects.equals(newConfig.agent(), config.agent()) || !Objects.equals(newConfig.kafka(), config.kafka())
+                || !Objects.equals(newConfig.http(), config.http())) {
+            LOG.warn("agent, kafka and http settings change only on restart; applying the target changes now");
+        }
+        Map<String, Integer> newIndex = new LinkedHashMap<>();
+        for (int i = 0; i < planned.size(); i++) {
+            newIndex.put(planned.get(i).name(), i);
+        }
+        List<Running> stopping = new ArrayList<>();
+        for (Running r : running.values()) {
+            Integer i = newIndex.get(r.planned().name());
+            if (i == null || !sameSchedule(r, newConfig.targets().get(i), planned.get(i))) {
+                stopping.add(r);
+            }
+        }
+        stopPacers(stopping);
+        stopping.forEach(r -> running.remove(r.planned().name()));
+        long startNanos = ticker.nanoTime();
+        int started = 0;
+        for (Map.Entry<String, Integer> e : newIndex.entrySet()) {
+            if (!running.containsKey(e.getKey())) {
+                startPacer(newConfig.targets().get(e.getValue()), planned.get(e.getValue()), startNanos);
+                started++;
+            }
+        }
+        config = newConfig;
+        metrics.configReloaded(true);
+        LOG.info("configuration reloaded: {} targets stopped, {} started, {} running", stopping.size(), started,
+                running.size());
+        return true;
+    }
+
+    /** Unchanged means the same written target and the same effective interval, timeout and labels. */
+    private static boolean sameSchedule(Running r, AgentConfig.Target target, PlannedTarget planned) {
+        return r.config().equals(target) && r.planned().interval().equals(planned.interval())
+                && r.planned().timeout().equals(planned.timeout()) && r.planned().labels().equals(planned.labels());
+    }
+
+    /** Probes every running target once now with fresh probes; the results are not sent. */
+    public List<Map<String, Object>> checkAll() throws InterruptedException {
+        AgentConfig current;
+        synchronized (this) {
+            current = config;
+        }
+        return TargetCheck.run(current.plan());
+    }
+
     public String agentId() {
         return agentId;
     }
 
-    public int targetCount() {
-        return targets.size();
+    public synchronized int targetCount() {
+        return running.size();
     }
 
-    /** The port of {@code /health} and {@code /metrics}: the bound one when configured as 0. */
+    /** The names of the targets being probed, in configuration order. */
+    public synchronized List<String> targetNames() {
+        return List.copyOf(running.keySet());
+    }
+
+    /** The port of {@code /health}, {@code /metrics} and {@code /check}: the bound one when configured as 0. */
     public int httpPort() {
         return http.port();
     }
@@ -127,18 +228,8 @@ public final class ProbeAgent implements AutoCloseable {
             return;
         }
         closed = true;
-        pacers.forEach(Pacer::stop);
-        threads.forEach(Thread::interrupt);
-        for (Thread thread : threads) {
-            try {
-                if (!thread.join(STOP_TIMEOUT)) {
-                    LOG.warn("{} did not stop within {}", thread.getName(), STOP_TIMEOUT);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        stopPacers(List.copyOf(running.values()));
+        running.clear();
         try {
             sinkQueue.close();
         } finally {
