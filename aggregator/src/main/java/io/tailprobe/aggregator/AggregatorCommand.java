@@ -1,8 +1,8 @@
 package io.tailprobe.aggregator;
 
+import io.tailprobe.common.Lifecycle;
 import io.tailprobe.common.ConfigOptions;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -17,14 +17,9 @@ public final class AggregatorCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         AggregatorConfig config = options.load(AggregatorConfig.class, AggregatorConfig.defaults()).validated();
         Aggregator aggregator = Aggregator.start(config);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            aggregator.close();
-            stopped.countDown();
-        }, "aggregator-shutdown"));
         System.out.printf("aggregator %s reading %s from %s%n", config.streams().applicationId(),
                 io.tailprobe.schemas.Topics.SAMPLES, config.kafka().get("bootstrap.servers"));
-        stopped.await();
+        Lifecycle.runUntilStopped("aggregator", aggregator);
         return 0;
     }
 }

@@ -5,10 +5,10 @@ import io.tailprobe.schemas.LatencyHistograms;
 import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.Outcome;
 import io.tailprobe.schemas.PhaseTimings;
+import io.tailprobe.schemas.Phases;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
 
@@ -54,27 +54,9 @@ final class WindowedHistograms {
         PhaseTimings phases = sample.getPhases();
         if (phases != null) {
             Map<String, ByteBuffer> phaseHistograms = new HashMap<>(window.getPhaseHistograms());
-            phases(phases).forEach((phase, nanos) -> phaseHistograms.put(phase,
+            Phases.present(phases).forEach((phase, nanos) -> phaseHistograms.put(phase,
                     recordInto(phaseHistograms.get(phase), nanos)));
             window.setPhaseHistograms(phaseHistograms);
-        }
-    }
-
-    /** The phases a sample has, by the names used in {@code phaseHistograms}. */
-    static Map<String, Long> phases(PhaseTimings p) {
-        Map<String, Long> phases = new LinkedHashMap<>();
-        putIfPresent(phases, "dns", p.getDnsNanos());
-        putIfPresent(phases, "connect", p.getConnectNanos());
-        putIfPresent(phases, "tls", p.getTlsNanos());
-        putIfPresent(phases, "requestWrite", p.getRequestWriteNanos());
-        putIfPresent(phases, "firstByte", p.getFirstByteNanos());
-        putIfPresent(phases, "transfer", p.getTransferNanos());
-        return phases;
-    }
-
-    private static void putIfPresent(Map<String, Long> phases, String name, Long nanos) {
-        if (nanos != null) {
-            phases.put(name, nanos);
         }
     }
 

@@ -1,10 +1,10 @@
 package io.tailprobe.agent;
 
+import io.tailprobe.common.Lifecycle;
 import io.tailprobe.common.ConfigException;
 import io.tailprobe.common.ConfigOptions;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -50,36 +50,18 @@ public final class AgentCommand implements Callable<Integer> {
         }
         ConfigWatcher watcher = options.configFile() == null ? null
                 : new ConfigWatcher(options.configFile(), () -> AgentConfig.load(options), agent, RELOAD_CHECK_PERIOD);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            if (watcher != null) {
-                watcher.close();
-            }
-            agent.close();
-            stopped.countDown();
-        }, "tailprobe-agent-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-
         String started = "agent " + agent.agentId() + " probing " + agent.targetCount()
                 + " targets; metrics at http://localhost:" + agent.httpPort() + "/metrics";
         LOG.info(started);
         PrintWriter out = spec.commandLine().getOut();
         out.println(started);
         out.flush();
-        try {
-            stopped.await();
-        } finally {
-            // Interrupted rather than shut down (e.g. run inside another program): stop here.
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-                if (watcher != null) {
-                    watcher.close();
-                }
-                agent.close();
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is already closing the agent
+        Lifecycle.runUntilStopped("agent", () -> {
+            if (watcher != null) {
+                watcher.close();
             }
-        }
+            agent.close();
+        });
         return 0;
     }
 }

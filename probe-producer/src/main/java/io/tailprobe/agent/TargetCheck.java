@@ -2,7 +2,7 @@ package io.tailprobe.agent;
 
 import io.tailprobe.agent.AgentConfig.PlannedTarget;
 import io.tailprobe.agent.probe.ProbeResult;
-import io.tailprobe.schemas.PhaseTimings;
+import io.tailprobe.schemas.Phases;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,7 +51,9 @@ final class TargetCheck {
         row.put("outcome", result.outcome().name());
         row.put("serviceTimeMillis", millis(serviceNanos));
         if (result.phases() != null) {
-            row.put("phasesMillis", phases(result.phases()));
+            Map<String, Double> phasesMillis = new LinkedHashMap<>();
+            Phases.present(result.phases()).forEach((phase, nanos) -> phasesMillis.put(phase, millis(nanos)));
+            row.put("phasesMillis", phasesMillis);
         }
         putIfPresent(row, "connectionReused", result.connectionReused());
         putIfPresent(row, "statusCode", result.statusCode());
@@ -62,23 +64,6 @@ final class TargetCheck {
         putIfPresent(row, "tlsCertNotAfterMillis", result.tlsCertNotAfterMillis());
         putIfPresent(row, "errorDetail", result.errorDetail());
         return row;
-    }
-
-    private static Map<String, Double> phases(PhaseTimings p) {
-        Map<String, Double> phases = new LinkedHashMap<>();
-        putPhase(phases, "dns", p.getDnsNanos());
-        putPhase(phases, "connect", p.getConnectNanos());
-        putPhase(phases, "tls", p.getTlsNanos());
-        putPhase(phases, "requestWrite", p.getRequestWriteNanos());
-        putPhase(phases, "firstByte", p.getFirstByteNanos());
-        putPhase(phases, "transfer", p.getTransferNanos());
-        return phases;
-    }
-
-    private static void putPhase(Map<String, Double> phases, String name, Long nanos) {
-        if (nanos != null) {
-            phases.put(name, millis(nanos));
-        }
     }
 
     private static void putIfPresent(Map<String, Object> row, String key, Object value) {

@@ -1,9 +1,9 @@
 package io.tailprobe.query;
 
+import io.tailprobe.common.Lifecycle;
 import io.tailprobe.common.ConfigException;
 import io.tailprobe.common.ConfigOptions;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,13 +29,8 @@ public final class QueryApiCommand implements Callable<Integer> {
             return 2;
         }
         QueryService service = QueryService.start(config);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            service.close();
-            stopped.countDown();
-        }, "query-api-shutdown"));
         System.out.println("query API at http://localhost:" + service.port() + "/api/v1/series");
-        stopped.await();
+        Lifecycle.runUntilStopped("query-api", service);
         return 0;
     }
 }

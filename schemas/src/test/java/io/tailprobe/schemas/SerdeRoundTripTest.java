@@ -73,19 +73,14 @@ class SerdeRoundTripTest {
         }
         GenericRecord old = new GenericData.Record(v0);
         old.put("host", "old-agent");
-        old.put("target", "db");
-        old.put("address", "10.0.0.7:5432");
-        old.put("probeType", "tcp");
-        old.put("protocol", "tcp");
+        putSeries(old);
         old.put("scheduledStartMicros", 1_000_000L);
         old.put("actualStartMicros", 1_000_100L);
         old.put("serviceTimeNanos", 300_000L);
         old.put("responseTimeNanos", 400_000L);
         old.put("outcome", new GenericData.EnumSymbol(v0.getField("outcome").schema(), "REFUSED"));
         old.put("sequence", 7L);
-        ByteBuffer written = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v0).encode(old);
-        byte[] bytes = new byte[written.remaining()];
-        written.get(bytes);
+        byte[] bytes = encodeWith(v0, old);
 
         LatencySample read = Topics.sampleSerde().decode(bytes);
 
@@ -110,19 +105,14 @@ class SerdeRoundTripTest {
             old.put(field.name(), field.hasDefaultValue() ? GenericData.get().getDefaultValue(field) : null);
         }
         old.put("host", "v1-agent");
-        old.put("target", "db");
-        old.put("address", "10.0.0.7:5432");
-        old.put("probeType", "tcp");
-        old.put("protocol", "tcp");
+        putSeries(old);
         old.put("scheduledStartMicros", 1_000_000L);
         old.put("actualStartMicros", 1_000_000L);
         old.put("serviceTimeNanos", 250_000L);
         old.put("responseTimeNanos", 250_000L);
         old.put("outcome", new GenericData.EnumSymbol(v1.getField("outcome").schema(), "OK"));
         old.put("sequence", 1L);
-        ByteBuffer written = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old);
-        byte[] bytes = new byte[written.remaining()];
-        written.get(bytes);
+        byte[] bytes = encodeWith(v1, old);
 
         LatencySample read = Topics.sampleSerde().decode(bytes);
 
@@ -130,6 +120,20 @@ class SerdeRoundTripTest {
         assertThat(read.getServiceTimeNanos()).isEqualTo(250_000L);
         assertThat(read.getPacketsSent()).isNull();
         assertThat(read.getAnswerCount()).isNull();
+    }
+
+    private static void putSeries(GenericRecord record) {
+        record.put("target", "db");
+        record.put("address", "10.0.0.7:5432");
+        record.put("probeType", "tcp");
+        record.put("protocol", "tcp");
+    }
+
+    private static byte[] encodeWith(Schema writer, GenericRecord record) throws java.io.IOException {
+        ByteBuffer written = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), writer).encode(record);
+        byte[] bytes = new byte[written.remaining()];
+        written.get(bytes);
+        return bytes;
     }
 
     @Test

@@ -1,11 +1,11 @@
 package io.tailprobe.standalone;
 
+import io.tailprobe.common.Lifecycle;
 import io.tailprobe.schemas.TopicSpecs;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,13 +31,8 @@ public final class BrokerCommand implements Callable<Integer> {
         try (Admin client = Admin.create(admin)) {
             TopicSpecs.ensure(client, partitions, (short) 1);
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            kafka.close();
-            stopped.countDown();
-        }, "broker-shutdown"));
         System.out.printf("Kafka broker at %s (data in %s); Ctrl-C stops it%n", kafka.bootstrapServers(), kafka.dataDir());
-        stopped.await();
+        Lifecycle.runUntilStopped("broker", kafka);
         return 0;
     }
 }

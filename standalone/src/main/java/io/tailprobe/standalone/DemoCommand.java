@@ -1,8 +1,8 @@
 package io.tailprobe.standalone;
 
+import io.tailprobe.common.Lifecycle;
 import io.tailprobe.common.ConfigOptions;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -19,12 +19,6 @@ public final class DemoCommand implements Callable<Integer> {
         DemoConfig config = options.load(DemoConfig.class, DemoConfig.defaults()).validated();
         long startNanos = System.nanoTime();
         DemoStack stack = new DemoStack(config);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("stopping Tailprobe...");
-            stack.close();
-            stopped.countDown();
-        }, "demo-shutdown"));
         String api = "http://localhost:" + stack.queryApiPort();
         System.out.printf("""
 
@@ -38,7 +32,10 @@ public final class DemoCommand implements Callable<Integer> {
                 Ctrl-C stops everything.
                 %n""", (System.nanoTime() - startNanos) / 1e9, stack.bootstrapServers(), api, api,
                 DemoStack.STEADY_TARGET, api, stack.agentPort(), config.grace().toSeconds());
-        stopped.await();
+        Lifecycle.runUntilStopped("demo", () -> {
+            System.out.println("stopping Tailprobe...");
+            stack.close();
+        });
         return 0;
     }
 }
