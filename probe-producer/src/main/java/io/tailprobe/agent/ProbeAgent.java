@@ -88,6 +88,7 @@ public final class ProbeAgent implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             }
+            r.planned().probe().close();
         }
     }
 

@@ -35,6 +35,8 @@ final class TargetCheck {
                     throw new IllegalStateException("check failed: " + e.getCause(), e.getCause());
                 }
             }
+        } finally {
+            targets.forEach(t -> t.probe().close());
         }
         return rows;
     }

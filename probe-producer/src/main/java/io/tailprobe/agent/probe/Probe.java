@@ -6,7 +6,7 @@ package io.tailprobe.agent.probe;
  * or a timeout is a {@link ProbeResult} with an outcome. The pacer measures service time around
  * {@link #probe()}; the probe reports the phases it can see (connect, first byte, …).
  */
-public interface Probe {
+public interface Probe extends AutoCloseable {
     /** The probe type as configured and as it appears in samples, e.g. {@code tcp}. */
     String type();
 
@@ -22,4 +22,8 @@ public interface Probe {
      * @throws InterruptedException only when the agent is stopping
      */
     ProbeResult probe() throws InterruptedException;
+
+    /** Releases what the probe holds (sockets, clients); called once its pacer or check is done. */
+    @Override
+    default void close() {}
 }
