@@ -5,6 +5,7 @@ import io.tailprobe.common.Durations;
 import io.tailprobe.common.KafkaSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -31,8 +32,21 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
      * @param grace how long after a window's end its late samples are still accepted (in stream time)
      * @param idleClose when a partition has received nothing for this long (wall clock), its
      *     stream time advances to the wall clock so that the last windows close even when probes stop
+     * @param rollups coarser resolutions, each a multiple of {@code size} (default 1m and 1h): every
+     *     closed base window is added into the rollup windows that contain it (histograms add
+     *     exactly), which close like base windows
      */
-    public record Window(Duration size, Duration grace, Duration idleClose) {}
+    public record Window(Duration size, Duration grace, Duration idleClose, List<Duration> rollups) {
+        public static final List<Duration> DEFAULT_ROLLUPS = List.of(Duration.ofMinutes(1), Duration.ofHours(1));
+
+        public Window {
+            rollups = rollups == null ? DEFAULT_ROLLUPS : List.copyOf(rollups);
+        }
+
+        public Window(Duration size, Duration grace, Duration idleClose) {
+            this(size, grace, idleClose, DEFAULT_ROLLUPS);
+        }
+    }
 
     public record TopicsSetup(int partitions, short replicationFactor) {}
 
@@ -58,6 +72,13 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
         require(window.size().toMillis() % 1000 == 0, "window.size must be whole seconds, got " + Durations.format(window.size()));
         require(!window.grace().isNegative(), "window.grace must be >= 0, got " + Durations.format(window.grace()));
         positive("window.idleClose", window.idleClose());
+        for (int i = 0; i < window.rollups().size(); i++) {
+            Duration rollup = window.rollups().get(i);
+            Duration finer = i == 0 ? window.size() : window.rollups().get(i - 1);
+            require(rollup.compareTo(finer) > 0 && rollup.toMillis() % finer.toMillis() == 0,
+                    "window.rollups[" + i + "] must be a larger multiple of " + Durations.format(finer) + ", got "
+                            + Durations.format(rollup));
+        }
         require(topics.partitions() >= 1, "topics.partitions must be >= 1, got " + topics.partitions());
         require(topics.replicationFactor() >= 1, "topics.replicationFactor must be >= 1, got " + topics.replicationFactor());
         positive("maxLatency", maxLatency);

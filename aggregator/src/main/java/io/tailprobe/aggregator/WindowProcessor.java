@@ -8,6 +8,7 @@ import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
@@ -48,6 +49,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private final long graceMillis;
     private final long idleCloseMillis;
     private final long maxLatencyNanos;
+    /** Rollup resolutions, coarser than the base one. */
+    private final int[] rollupSeconds;
     private final AggregatorMetrics metrics;
     private final Set<DeadLetterReason> reasonsLogged = EnumSet.noneOf(DeadLetterReason.class);
     private final Serializer<WindowedHistogram> histogramSerializer = Topics.histogramSerde().serializer();
@@ -66,6 +69,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         this.graceMillis = config.window().grace().toMillis();
         this.idleCloseMillis = config.window().idleClose().toMillis();
         this.maxLatencyNanos = config.maxLatency().toNanos();
+        this.rollupSeconds = config.window().rollups().stream().mapToInt(d -> (int) d.toSeconds()).toArray();
         this.metrics = metrics;
     }
 
@@ -167,16 +171,38 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private void emitClosedWindows() {
         while (!openByEndMillis.isEmpty() && openByEndMillis.firstKey() + graceMillis <= streamTimeMillis) {
             Map.Entry<Long, Set<String>> closing = openByEndMillis.pollFirstEntry();
-            List<String> keys = new ArrayList<>(closing.getValue());
-            keys.sort(null);
-            for (String storeKey : keys) {
+            // Base windows first: each one is added into its rollups, which may close in this same pass.
+            List<HistogramKey> keys = new ArrayList<>(closing.getValue().stream().map(HistogramKey::parse).toList());
+            keys.sort(Comparator.comparingInt(HistogramKey::resolutionSeconds).thenComparing(HistogramKey::encode));
+            for (HistogramKey key : keys) {
+                String storeKey = key.encode();
                 WindowedHistogram window = windows.delete(storeKey);
-                if (window != null) {
-                    context.forward(new Record<>(storeKey, histogramSerializer.serialize(Topics.HISTOGRAMS, window),
-                            window.getWindowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
-                    metrics.windowEmitted();
+                if (window == null) {
+                    continue;
                 }
+                if (key.resolutionSeconds() == resolutionSeconds) {
+                    rollUp(key, window);
+                }
+                context.forward(new Record<>(storeKey, histogramSerializer.serialize(Topics.HISTOGRAMS, window),
+                        window.getWindowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
+                metrics.windowEmitted();
             }
+        }
+    }
+
+    private void rollUp(HistogramKey base, WindowedHistogram window) {
+        for (int seconds : rollupSeconds) {
+            long sizeMillis = seconds * 1000L;
+            long start = base.windowStartMillis() - Math.floorMod(base.windowStartMillis(), sizeMillis);
+            HistogramKey key = new HistogramKey(base.series(), base.host(), seconds, start);
+            String storeKey = key.encode();
+            WindowedHistogram rollup = windows.get(storeKey);
+            if (rollup == null) {
+                rollup = WindowedHistograms.empty(key, seconds);
+                track(storeKey, rollup.getWindowEndMillis());
+            }
+            WindowedHistograms.merge(rollup, window);
+            windows.put(storeKey, rollup);
         }
     }
 

@@ -60,6 +60,37 @@ final class WindowedHistograms {
         }
     }
 
+    /** Adds every count and histogram of {@code from} into {@code into} (exact: histograms add). */
+    static void merge(WindowedHistogram into, WindowedHistogram from) {
+        into.setSampleCount(into.getSampleCount() + from.getSampleCount());
+        Map<String, Long> outcomes = new HashMap<>(into.getOutcomeCounts());
+        from.getOutcomeCounts().forEach((outcome, count) -> outcomes.merge(outcome, count, Long::sum));
+        into.setOutcomeCounts(outcomes);
+        into.setServiceTimeHistogram(add(into.getServiceTimeHistogram(), from.getServiceTimeHistogram()));
+        into.setResponseTimeHistogram(add(into.getResponseTimeHistogram(), from.getResponseTimeHistogram()));
+        Map<String, ByteBuffer> phases = new HashMap<>(into.getPhaseHistograms());
+        from.getPhaseHistograms().forEach((phase, histogram) -> phases.put(phase, add(phases.get(phase), histogram)));
+        into.setPhaseHistograms(phases);
+        into.setMinServiceTimeNanos(minOf(into.getMinServiceTimeNanos(), from.getMinServiceTimeNanos()));
+        into.setMaxServiceTimeNanos(maxOf(into.getMaxServiceTimeNanos(), from.getMaxServiceTimeNanos()));
+        into.setMinResponseTimeNanos(minOf(into.getMinResponseTimeNanos(), from.getMinResponseTimeNanos()));
+        into.setMaxResponseTimeNanos(maxOf(into.getMaxResponseTimeNanos(), from.getMaxResponseTimeNanos()));
+    }
+
+    private static ByteBuffer add(ByteBuffer into, ByteBuffer from) {
+        Histogram sum = into == null ? LatencyHistograms.newHistogram() : LatencyHistograms.decode(into);
+        sum.add(LatencyHistograms.decode(from));
+        return ByteBuffer.wrap(LatencyHistograms.encode(sum));
+    }
+
+    private static Long minOf(Long a, Long b) {
+        return a == null ? b : b == null ? a : Long.valueOf(Math.min(a, b));
+    }
+
+    private static Long maxOf(Long a, Long b) {
+        return a == null ? b : b == null ? a : Long.valueOf(Math.max(a, b));
+    }
+
     private static ByteBuffer recordInto(ByteBuffer encoded, long valueNanos) {
         Histogram histogram = encoded == null ? LatencyHistograms.newHistogram() : LatencyHistograms.decode(encoded);
         LatencyHistograms.record(histogram, valueNanos);

@@ -116,6 +116,43 @@ class LatencyTopologyTest {
     }
 
     @Test
+    void closed_base_windows_roll_up_exactly_into_minute_windows() {
+        Random random = new Random(7);
+        Map<Long, List<Long>> rawByMinute = new HashMap<>();
+        for (int i = 0; i < 1200; i++) {
+            long scheduledMillis = T0_MILLIS + i * 100L; // two minutes at 10 samples/s
+            long responseNanos = 2_000_000L + random.nextInt(80_000_000);
+            send(sample("host-" + (i % 2), scheduledMillis, responseNanos, responseNanos, Outcome.OK));
+            long minute = scheduledMillis - Math.floorMod(scheduledMillis, 60_000L);
+            rawByMinute.computeIfAbsent(minute, k -> new ArrayList<>()).add(responseNanos);
+        }
+        send(sample("host-0", T0_MILLIS + 125_000, 1_000_000L, 1_000_000L, Outcome.OK)); // closes both minutes
+
+        Map<HistogramKey, WindowedHistogram> emitted = readHistograms();
+        Histogram sumOfBaseWindows = LatencyHistograms.newHistogram();
+        emitted.forEach((key, window) -> {
+            if (key.host().equals(HistogramKey.FLEET) && key.resolutionSeconds() == 10 && key.windowStartMillis() < T0_MILLIS + 60_000) {
+                sumOfBaseWindows.add(LatencyHistograms.decode(window.getResponseTimeHistogram()));
+            }
+        });
+        for (Map.Entry<Long, List<Long>> minute : rawByMinute.entrySet()) {
+            WindowedHistogram rollup = emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 60, minute.getKey()));
+            long[] values = minute.getValue().stream().mapToLong(Long::longValue).sorted().toArray();
+            assertThat(rollup.getSampleCount()).isEqualTo(600);
+            assertThat(rollup.getWindowEndMillis()).isEqualTo(minute.getKey() + 60_000L);
+            assertThat(rollup.getMinResponseTimeNanos()).isEqualTo(values[0]);
+            assertThat(rollup.getMaxResponseTimeNanos()).isEqualTo(values[values.length - 1]);
+            Histogram response = LatencyHistograms.decode(rollup.getResponseTimeHistogram());
+            assertThat(response.getValueAtPercentile(99.0))
+                    .isCloseTo(exactPercentile(values, 99.0), Percentage.withPercentage(0.1));
+            assertThat(emitted.get(new HistogramKey(SERIES, "host-1", 60, minute.getKey())).getSampleCount()).isEqualTo(300);
+        }
+        assertThat(LatencyHistograms.decode(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 60, T0_MILLIS))
+                .getResponseTimeHistogram())).as("a rollup is exactly the sum of its base windows").isEqualTo(sumOfBaseWindows);
+        assertThat(emitted.keySet()).noneMatch(k -> k.resolutionSeconds() == 3600);
+    }
+
+    @Test
     void late_sample_within_grace_lands_in_its_window_and_a_later_one_is_dead_lettered() {
         send(sample("host-a", T0_MILLIS + 1_000, 5_000_000L, 5_000_000L, Outcome.OK));
         send(sample("host-a", T0_MILLIS + 11_000, 5_000_000L, 5_000_000L, Outcome.OK));
