@@ -1,10 +1,14 @@
 package io.tailprobe.aggregator;
 
+import io.javalin.Javalin;
+import io.tailprobe.common.ConfigException;
 import io.tailprobe.common.KafkaSettings;
+import io.tailprobe.common.PrometheusText;
 import io.tailprobe.schemas.TopicSpecs;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.Metric;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -12,10 +16,12 @@ import org.apache.kafka.streams.StreamsConfig;
 public final class Aggregator implements AutoCloseable {
     private final KafkaStreams streams;
     private final AggregatorMetrics metrics;
+    private final Javalin http;
 
-    private Aggregator(KafkaStreams streams, AggregatorMetrics metrics) {
+    private Aggregator(KafkaStreams streams, AggregatorMetrics metrics, Javalin http) {
         this.streams = streams;
         this.metrics = metrics;
+        this.http = http;
     }
 
     public static Aggregator start(AggregatorConfig config) {
@@ -25,8 +31,27 @@ public final class Aggregator implements AutoCloseable {
         }
         AggregatorMetrics metrics = new AggregatorMetrics();
         KafkaStreams streams = new KafkaStreams(LatencyTopology.build(config, metrics), streamsProperties(config));
+        metrics.lag(() -> recordsLagMax(streams));
+        Javalin http = Javalin.create(javalin -> {
+            javalin.startup.showJavalinBanner = false;
+            javalin.startup.showOldJavalinVersionWarning = false;
+            javalin.jetty.port = config.http().port();
+            javalin.routes.get("/health", ctx -> {
+                boolean running = streams.state() == KafkaStreams.State.RUNNING;
+                ctx.status(running ? 200 : 503).contentType("application/json")
+                        .result("{\"status\":\"" + (running ? "UP" : "DOWN") + "\",\"streams\":\"" + streams.state() + "\"}");
+            });
+            javalin.routes.get("/metrics", ctx -> ctx.contentType(PrometheusText.contentType())
+                    .result(PrometheusText.scrape(metrics.registry())));
+        });
+        try {
+            http.start();
+        } catch (RuntimeException e) {
+            throw new ConfigException("cannot serve HTTP on port " + config.http().port() + " (http.port): "
+                    + e.getMessage(), e);
+        }
         streams.start();
-        return new Aggregator(streams, metrics);
+        return new Aggregator(streams, metrics, http);
     }
 
     /** Streams settings from the config; any {@code kafka.*} property passes through and wins. */
@@ -46,12 +71,32 @@ public final class Aggregator implements AutoCloseable {
         return streams.state();
     }
 
+    /** The port of {@code /health} and {@code /metrics}: the bound one when configured as 0. */
+    public int httpPort() {
+        return http.port();
+    }
+
+    private static double recordsLagMax(KafkaStreams streams) {
+        double lag = 0;
+        for (Metric metric : streams.metrics().values()) {
+            if (metric.metricName().name().equals("records-lag-max") && metric.metricValue() instanceof Double value
+                    && !value.isNaN()) {
+                lag = Math.max(lag, value);
+            }
+        }
+        return lag;
+    }
+
     public AggregatorMetrics metrics() {
         return metrics;
     }
 
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        try {
+            streams.close(Duration.ofSeconds(30));
+        } finally {
+            http.stop();
+        }
     }
 }

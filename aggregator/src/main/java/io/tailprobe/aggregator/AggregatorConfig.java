@@ -17,9 +17,24 @@ import java.util.Map;
  * @param window the base window: size, grace for late samples, idle close
  * @param topics partitions and replication of the topics the aggregator creates when missing
  * @param maxLatency samples whose service or response time exceeds this are dead-lettered as absurd
+ * @param http the port of the aggregator's {@code /health} and {@code /metrics}
  */
 public record AggregatorConfig(Map<String, String> kafka, Streams streams, Window window, TopicsSetup topics,
-        Duration maxLatency) {
+        Duration maxLatency, Http http) {
+    public static final int DEFAULT_HTTP_PORT = 9102;
+
+    public AggregatorConfig {
+        http = http == null ? new Http(DEFAULT_HTTP_PORT) : http;
+    }
+
+    public AggregatorConfig(Map<String, String> kafka, Streams streams, Window window, TopicsSetup topics,
+            Duration maxLatency) {
+        this(kafka, streams, window, topics, maxLatency, null);
+    }
+
+    /** The aggregator's own {@code /health} and {@code /metrics}; port 0 picks a free port. */
+    public record Http(int port) {}
+
 
     /**
      * @param processingGuarantee {@code exactly_once_v2} (default) or {@code at_least_once}
@@ -82,6 +97,7 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
         require(topics.partitions() >= 1, "topics.partitions must be >= 1, got " + topics.partitions());
         require(topics.replicationFactor() >= 1, "topics.replicationFactor must be >= 1, got " + topics.replicationFactor());
         positive("maxLatency", maxLatency);
+        require(http.port() >= 0 && http.port() <= 65_535, "http.port must be in [0, 65535], got " + http.port());
         return this;
     }
 

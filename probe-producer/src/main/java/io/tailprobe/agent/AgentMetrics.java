@@ -3,13 +3,10 @@ package io.tailprobe.agent;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.tailprobe.common.PrometheusText;
 import io.tailprobe.schemas.Outcome;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,7 +20,6 @@ public final class AgentMetrics {
             {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10};
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final PrometheusTextFormatWriter textFormat = PrometheusTextFormatWriter.create();
     private final LongAdder samplesSentCount = new LongAdder();
 
     private final Counter probes = Counter.builder()
@@ -129,17 +125,11 @@ public final class AgentMetrics {
     }
 
     public String contentType() {
-        return textFormat.getContentType();
+        return PrometheusText.contentType();
     }
 
     /** The Prometheus text exposition of every metric. */
     public byte[] scrape() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
-        try {
-            textFormat.write(out, registry.scrape());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return PrometheusText.scrape(registry);
     }
 }

@@ -27,11 +27,12 @@ public final class DemoCommand implements Callable<Integer> {
                   Series         %s/api/v1/series
                   Percentiles    %s/api/v1/percentiles?target=%s&probe=tcp&quantiles=0.5,0.99,0.999
                   Health         %s/health
-                  Agent metrics  http://localhost:%d/metrics
+                  Agent metrics  http://localhost:%d/metrics   (POST /check probes every target now)
+                  Aggregator     http://localhost:%d/metrics
                 The first 10 s windows close about %d s after their end; until then the series list is empty.
                 Ctrl-C stops everything.
                 %n""", (System.nanoTime() - startNanos) / 1e9, stack.bootstrapServers(), api, api,
-                DemoStack.STEADY_TARGET, api, stack.agentPort(), config.grace().toSeconds());
+                DemoStack.STEADY_TARGET, api, stack.agentPort(), stack.aggregatorPort(), config.grace().toSeconds());
         Lifecycle.runUntilStopped("demo", () -> {
             System.out.println("stopping Tailprobe...");
             stack.close();

@@ -11,19 +11,20 @@ import java.time.Duration;
  *
  * @param broker the embedded broker's client port and data folder (null: temporary, deleted on exit)
  * @param queryApiPort the query API and its dashboard
- * @param agentPort the demo agent's /health and /metrics
+ * @param agentPort the demo agent's /health, /metrics and /check
+ * @param aggregatorPort the aggregator's /health and /metrics
  * @param demo the built-in targets: a steady TCP server answering each line after
  *     {@code steadyDelay}, and a jittery one answering after {@code jitteryBase} plus an
  *     exponential extra of mean {@code jitteryMean}; both probed every {@code interval}
  * @param grace how long a window waits for late samples after it ends
  */
-public record DemoConfig(Broker broker, int queryApiPort, int agentPort, Demo demo, Duration grace) {
+public record DemoConfig(Broker broker, int queryApiPort, int agentPort, int aggregatorPort, Demo demo, Duration grace) {
     public record Broker(int port, Path dataDir) {}
 
     public record Demo(Duration interval, Duration steadyDelay, Duration jitteryBase, Duration jitteryMean) {}
 
     public static DemoConfig defaults() {
-        return new DemoConfig(new Broker(9092, null), 8080, 9101,
+        return new DemoConfig(new Broker(9092, null), 8080, 9101, 9102,
                 new Demo(Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofMillis(5), Duration.ofMillis(10)),
                 Duration.ofSeconds(2));
     }
@@ -32,6 +33,7 @@ public record DemoConfig(Broker broker, int queryApiPort, int agentPort, Demo de
         port("broker.port", broker.port());
         port("queryApiPort", queryApiPort);
         port("agentPort", agentPort);
+        port("aggregatorPort", aggregatorPort);
         positive("demo.interval", demo.interval());
         notNegative("demo.steadyDelay", demo.steadyDelay());
         notNegative("demo.jitteryBase", demo.jitteryBase());

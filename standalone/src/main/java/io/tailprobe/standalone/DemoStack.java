@@ -24,6 +24,7 @@ public final class DemoStack implements AutoCloseable {
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final EmbeddedKafka kafka;
+    private final Aggregator aggregator;
     private final QueryService query;
     private final ProbeAgent agent;
 
@@ -39,8 +40,9 @@ public final class DemoStack implements AutoCloseable {
                     new AggregatorConfig.Streams(aggregatorDefaults.streams().applicationId(), stateDir.resolve("aggregator"),
                             aggregatorDefaults.streams().processingGuarantee(), 1, aggregatorDefaults.streams().commitInterval()),
                     new AggregatorConfig.Window(Duration.ofSeconds(10), config.grace(), Duration.ofSeconds(10)),
-                    new AggregatorConfig.TopicsSetup(3, (short) 1), aggregatorDefaults.maxLatency());
-            started(Aggregator.start(aggregatorConfig));
+                    new AggregatorConfig.TopicsSetup(3, (short) 1), aggregatorDefaults.maxLatency(),
+                    new AggregatorConfig.Http(config.aggregatorPort()));
+            aggregator = started(Aggregator.start(aggregatorConfig));
 
             QueryApiConfig queryDefaults = QueryApiConfig.defaultConfig();
             query = started(QueryService.start(new QueryApiConfig(bootstrap, new QueryApiConfig.Http(config.queryApiPort()),
@@ -77,6 +79,10 @@ public final class DemoStack implements AutoCloseable {
 
     public int queryApiPort() {
         return query.port();
+    }
+
+    public int aggregatorPort() {
+        return aggregator.httpPort();
     }
 
     public int agentPort() {

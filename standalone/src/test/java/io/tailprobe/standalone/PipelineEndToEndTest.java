@@ -58,7 +58,7 @@ class PipelineEndToEndTest {
                 new AggregatorConfig.Streams("e2e-aggregator", stateDir.resolve("aggregator"), "exactly_once_v2", 1,
                         Duration.ofMillis(100)),
                 new AggregatorConfig.Window(Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(2)),
-                new AggregatorConfig.TopicsSetup(3, (short) 1), defaults.maxLatency()));
+                new AggregatorConfig.TopicsSetup(3, (short) 1), defaults.maxLatency(), new AggregatorConfig.Http(0)));
         query = QueryService.start(new QueryApiConfig(kafka, new QueryApiConfig.Http(0),
                 new QueryApiConfig.Streams("e2e-query-api", stateDir.resolve("query-api").toString(), ""),
                 Duration.ofDays(1)));
@@ -108,6 +108,11 @@ class PipelineEndToEndTest {
         assertThat(serviceP50Millis).isBetween(20.0, 22.0);
         assertThat(responseP50Millis).isBetween(20.0, 22.0);
         assertThat(answer.path("serviceTime").path("minMillis").asDouble()).isGreaterThanOrEqualTo(20.0);
+
+        String aggregatorMetrics = http.send(HttpRequest.newBuilder(URI.create(
+                "http://localhost:" + aggregator.httpPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(aggregatorMetrics).contains("tailprobe_aggregator_samples_total " + (double) produced)
+                .contains("tailprobe_aggregator_dead_letters_total{reason=\"late\"} 0.0");
 
         JsonNode series = get("http://localhost:" + query.port() + "/api/v1/series?target=" + TARGET);
         Set<String> hosts = new HashSet<>();
