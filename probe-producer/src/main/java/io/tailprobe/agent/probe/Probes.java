@@ -1,7 +1,10 @@
 package io.tailprobe.agent.probe;
 
 import io.tailprobe.agent.AgentConfig;
+import io.tailprobe.agent.probe.dns.DnsProbe;
+import io.tailprobe.agent.probe.http.HttpProbe;
 import io.tailprobe.agent.probe.tcp.TcpProbe;
+import io.tailprobe.agent.probe.udp.UdpEchoProbe;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -15,7 +18,10 @@ import java.util.function.BiFunction;
  */
 public final class Probes {
     private static final Map<String, BiFunction<AgentConfig.Target, Duration, Probe>> FACTORIES = new TreeMap<>(Map.of(
-            TcpProbe.TYPE, TcpProbe::fromConfig));
+            TcpProbe.TYPE, TcpProbe::fromConfig,
+            DnsProbe.TYPE, DnsProbe::fromConfig,
+            UdpEchoProbe.TYPE, UdpEchoProbe::fromConfig,
+            HttpProbe.TYPE, HttpProbe::fromConfig));
 
     private Probes() {}
 
