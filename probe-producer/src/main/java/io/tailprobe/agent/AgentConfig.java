@@ -29,7 +29,8 @@ import java.util.TreeMap;
  * {@code defaults.timeout} (2 s); a probe that takes 900 ms then delays the next three slots, and
  * their samples carry the wait in {@code responseTimeNanos}.
  */
-public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Defaults defaults, List<Target> targets) {
+public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Defaults defaults, List<Target> targets,
+                          UdpEcho udpEcho) {
     public static final int DEFAULT_HTTP_PORT = 9101;
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
@@ -40,6 +41,23 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
         kafka = kafka == null ? KafkaSettings.defaults() : new TreeMap<>(kafka);
         defaults = defaults == null ? new Defaults(null, null) : defaults;
         targets = targets == null ? List.of() : List.copyOf(targets);
+    }
+
+    public AgentConfig(Agent agent, Http http, Map<String, String> kafka, Defaults defaults, List<Target> targets) {
+        this(agent, http, kafka, defaults, targets, null);
+    }
+
+    /**
+     * The agent as a UDP echo responder, so agents can probe each other as a mesh ({@code type: udp}
+     * targets pointing at other agents); null (the default) runs none.
+     *
+     * @param port the UDP port to answer on; 0 picks a free one
+     * @param bind the local address to bind, default {@code 0.0.0.0}
+     */
+    public record UdpEcho(Integer port, String bind) {
+        public UdpEcho {
+            bind = bind == null ? "0.0.0.0" : bind;
+        }
     }
 
     /** Who this agent is; {@code labels} are added to every sample (a target's own labels win). */
@@ -138,19 +156,24 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
 
     /** A copy with another target list, for programmatic use (e.g. the standalone stack). */
     public AgentConfig withTargets(List<Target> newTargets) {
-        return new AgentConfig(agent, http, kafka, defaults, newTargets);
+        return new AgentConfig(agent, http, kafka, defaults, newTargets, udpEcho);
+    }
+
+    /** A copy that answers UDP echo on {@code port} (0 = any free port). */
+    public AgentConfig withUdpEcho(int port) {
+        return new AgentConfig(agent, http, kafka, defaults, targets, new UdpEcho(port, null));
     }
 
     /** A copy with another HTTP port (0 = any free port). */
     public AgentConfig withHttpPort(int port) {
-        return new AgentConfig(agent, new Http(port), kafka, defaults, targets);
+        return new AgentConfig(agent, new Http(port), kafka, defaults, targets, udpEcho);
     }
 
     /** A copy with other Kafka client properties merged over these. */
     public AgentConfig withKafka(Map<String, String> properties) {
         Map<String, String> merged = new TreeMap<>(kafka);
         merged.putAll(properties);
-        return new AgentConfig(agent, http, merged, defaults, targets);
+        return new AgentConfig(agent, http, merged, defaults, targets, udpEcho);
     }
 
     /**
@@ -169,6 +192,9 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
         }
         if (kafka.getOrDefault(KafkaSettings.BOOTSTRAP_SERVERS, "").isBlank()) {
             errors.add("kafka." + KafkaSettings.BOOTSTRAP_SERVERS + " must not be empty");
+        }
+        if (udpEcho != null && (udpEcho.port() == null || udpEcho.port() < 0 || udpEcho.port() > 65_535)) {
+            errors.add("udpEcho.port must be between 0 and 65535, got " + udpEcho.port());
         }
         requirePositive(errors, "defaults.interval", defaults.interval());
         requirePositive(errors, "defaults.timeout", defaults.timeout());

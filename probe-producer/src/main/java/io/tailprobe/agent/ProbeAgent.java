@@ -1,12 +1,14 @@
 package io.tailprobe.agent;
 
 import io.tailprobe.agent.AgentConfig.PlannedTarget;
+import io.tailprobe.agent.probe.udp.UdpEchoResponder;
 import io.tailprobe.agent.schedule.Pacer;
 import io.tailprobe.agent.schedule.Ticker;
 import io.tailprobe.agent.sink.KafkaSampleSink;
 import io.tailprobe.agent.sink.SampleSink;
 import io.tailprobe.agent.sink.SinkQueue;
 import io.tailprobe.common.ConfigException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,6 +45,7 @@ public final class ProbeAgent implements AutoCloseable {
     private final AtomicLong sequence = new AtomicLong();
     private final Map<String, Running> running = new LinkedHashMap<>();
     private final AgentHttpServer http;
+    private final UdpEchoResponder udpEcho;
     private AgentConfig config;
     private boolean closed;
 
@@ -59,6 +62,7 @@ public final class ProbeAgent implements AutoCloseable {
             throw new ConfigException("cannot serve HTTP on port " + config.http().port() + " (http.port): "
                     + e.getMessage(), e);
         }
+        this.udpEcho = startUdpEcho(config.udpEcho(), sink);
         this.sinkQueue = new SinkQueue(sink, metrics, SinkQueue.DEFAULT_CAPACITY);
         long startNanos = ticker.nanoTime();
         for (int i = 0; i < targets.size(); i++) {
@@ -66,6 +70,22 @@ public final class ProbeAgent implements AutoCloseable {
         }
         if (targets.isEmpty()) {
             LOG.warn("agent {} has no targets configured", agentId);
+        }
+    }
+
+    private UdpEchoResponder startUdpEcho(AgentConfig.UdpEcho echo, SampleSink sink) {
+        if (echo == null) {
+            return null;
+        }
+        try {
+            UdpEchoResponder responder = UdpEchoResponder.start(new InetSocketAddress(echo.bind(), echo.port()));
+            LOG.info("agent {} answers UDP echo on {}:{}", agentId, echo.bind(), responder.port());
+            return responder;
+        } catch (RuntimeException e) {
+            http.close();
+            sink.close();
+            throw new ConfigException("cannot answer UDP echo on " + echo.bind() + ":" + echo.port()
+                    + " (udpEcho.port): " + e.getMessage(), e);
         }
     }
 
@@ -213,6 +233,11 @@ public final class ProbeAgent implements AutoCloseable {
         return http.port();
     }
 
+    /** The UDP echo port other agents probe, or -1 when this agent answers none. */
+    public int udpEchoPort() {
+        return udpEcho == null ? -1 : udpEcho.port();
+    }
+
     /** Samples the sink has acknowledged so far (for Kafka: written with {@code acks=all}). */
     public long samplesSent() {
         return metrics.samplesSent();
@@ -231,6 +256,9 @@ public final class ProbeAgent implements AutoCloseable {
         closed = true;
         stopPacers(List.copyOf(running.values()));
         running.clear();
+        if (udpEcho != null) {
+            udpEcho.close();
+        }
         try {
             sinkQueue.close();
         } finally {
