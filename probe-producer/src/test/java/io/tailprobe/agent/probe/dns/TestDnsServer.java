@@ -35,7 +35,7 @@ import org.xbill.DNS.Type;
  * name. When {@link #silent()} it reads queries and never answers. It records every query it reads and
  * keeps a TCP connection open for more queries until the client closes it.
  */
-final class TestDnsServer implements AutoCloseable {
+public final class TestDnsServer implements AutoCloseable {
     /** One query as the server read it, e.g. {@code udp A known.test.}. */
     record Query(String transport, String type, String name) {}
 
@@ -54,7 +54,7 @@ final class TestDnsServer implements AutoCloseable {
     }
 
     /** Binds UDP and TCP to the same free loopback port. */
-    static TestDnsServer start() {
+    public static TestDnsServer start() {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         IOException last = null;
         for (int attempt = 0; attempt < 20; attempt++) {
@@ -74,7 +74,7 @@ final class TestDnsServer implements AutoCloseable {
     }
 
     /** Serves {@code name} with these A records. */
-    TestDnsServer withA(String name, String... ips) {
+    public TestDnsServer withA(String name, String... ips) {
         try {
             List<InetAddress> addresses = new ArrayList<>();
             for (String ip : ips) {
@@ -88,12 +88,12 @@ final class TestDnsServer implements AutoCloseable {
     }
 
     /** From now on reads queries without answering. */
-    void silent() {
+    public void silent() {
         silent = true;
     }
 
     /** The address a probe targets, e.g. {@code 127.0.0.1:40123}. */
-    String address() {
+    public String address() {
         return "127.0.0.1:" + udp.getLocalPort();
     }
 
