@@ -21,6 +21,7 @@ public final class DemoStack implements AutoCloseable {
     public static final String STEADY_TARGET = "demo-steady";
     public static final String JITTERY_TARGET = "demo-jittery";
     public static final String CONNECT_TARGET = "demo-connect";
+    public static final String HTTP_TARGET = "demo-http";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final EmbeddedKafka kafka;
@@ -52,6 +53,7 @@ public final class DemoStack implements AutoCloseable {
             DemoConfig.Demo demo = config.demo();
             DemoTcpServer steady = started(new DemoTcpServer(0, demo.steadyDelay(), Duration.ZERO));
             DemoTcpServer jittery = started(new DemoTcpServer(0, demo.jitteryBase(), demo.jitteryMean()));
+            DemoHttpServer web = started(new DemoHttpServer(0, demo.steadyDelay()));
             Duration timeout = Duration.ofSeconds(2);
             List<AgentConfig.Target> targets = List.of(
                     new AgentConfig.Target(STEADY_TARGET, "tcp", steady.address(), demo.interval(), timeout,
@@ -59,7 +61,9 @@ public final class DemoStack implements AutoCloseable {
                     new AgentConfig.Target(JITTERY_TARGET, "tcp", jittery.address(), demo.interval(), timeout,
                             "ping\n", "^pong", Map.of("demo", "jittery")),
                     new AgentConfig.Target(CONNECT_TARGET, "tcp", steady.address(), demo.interval(), timeout,
-                            null, null, Map.of("demo", "connect")));
+                            null, null, Map.of("demo", "connect")),
+                    new AgentConfig.Target(HTTP_TARGET, "http", web.url(), demo.interval(), timeout,
+                            null, null, Map.of("demo", "http")));
             agent = started(ProbeAgent.start(AgentConfig.defaultConfig().withKafka(bootstrap)
                     .withHttpPort(config.agentPort()).withTargets(targets)));
         } catch (RuntimeException e) {
