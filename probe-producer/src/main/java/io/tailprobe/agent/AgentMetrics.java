@@ -83,6 +83,10 @@ public final class AgentMetrics {
         inFlight.inc();
     }
 
+    public double probesInFlight() {
+        return inFlight.get();
+    }
+
     public void probeEnded() {
         inFlight.dec();
     }

@@ -27,7 +27,7 @@ public final class TestTcpServer implements AutoCloseable {
     private final AtomicInteger accepted = new AtomicInteger();
 
     private TestTcpServer(Handler handler) throws IOException {
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        server = new ServerSocket(0, 4096, InetAddress.getLoopbackAddress());
         Thread.ofVirtual().start(() -> {
             while (!server.isClosed()) {
                 try {
