@@ -1,6 +1,7 @@
 package io.tailprobe.agent.probe.dns;
 
 import io.tailprobe.agent.AgentConfig;
+import io.tailprobe.agent.probe.HostPort;
 import io.tailprobe.agent.probe.Probe;
 import io.tailprobe.agent.probe.ProbeResult;
 import io.tailprobe.common.Durations;
@@ -189,32 +190,9 @@ public final class DnsProbe implements Probe {
         if (address == null || address.isBlank()) {
             throw new IllegalArgumentException("address is required (the resolver as ip:port, e.g. 10.0.0.2:53)");
         }
-        String host;
-        String portText;
-        if (address.startsWith("[")) {
-            int close = address.indexOf(']');
-            if (close < 0 || close + 1 >= address.length() || address.charAt(close + 1) != ':') {
-                throw badAddress(address);
-            }
-            host = address.substring(1, close);
-            portText = address.substring(close + 2);
-        } else {
-            int colon = address.indexOf(':');
-            if (colon <= 0 || colon != address.lastIndexOf(':')) {
-                throw badAddress(address);
-            }
-            host = address.substring(0, colon);
-            portText = address.substring(colon + 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(portText);
-        } catch (NumberFormatException e) {
-            throw badAddress(address);
-        }
-        if (port < 1 || port > 65_535) {
-            throw badAddress(address);
-        }
+        HostPort parsed = HostPort.parse(address).orElseThrow(() -> badAddress(address));
+        String host = parsed.host();
+        int port = parsed.port();
         InetAddress ip;
         try {
             // Address.getByAddress accepts literals only: a host name fails here instead of being looked up.
