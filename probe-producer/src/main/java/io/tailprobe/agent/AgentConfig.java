@@ -86,14 +86,20 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
      */
     public record Target(String name, String type, String address, Duration interval, Duration timeout,
                          String send, String expect, Map<String, String> labels,
-                         HttpOptions http, DnsOptions dns, UdpOptions udp) {
+                         HttpOptions http, DnsOptions dns, UdpOptions udp, IcmpOptions icmp) {
         public Target {
             labels = labels == null ? Map.of() : new TreeMap<>(labels);
         }
 
         public Target(String name, String type, String address, Duration interval, Duration timeout,
                       String send, String expect, Map<String, String> labels) {
-            this(name, type, address, interval, timeout, send, expect, labels, null, null, null);
+            this(name, type, address, interval, timeout, send, expect, labels, null, null, null, null);
+        }
+
+        public Target(String name, String type, String address, Duration interval, Duration timeout,
+                      String send, String expect, Map<String, String> labels,
+                      HttpOptions http, DnsOptions dns, UdpOptions udp) {
+            this(name, type, address, interval, timeout, send, expect, labels, http, dns, udp, null);
         }
 
         public Target(String name, String type, String address) {
@@ -132,6 +138,14 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
      * @param payloadBytes size of each packet
      */
     public record UdpOptions(Integer packets, Integer payloadBytes) {}
+
+    /**
+     * Options of an {@code icmp} target, whose {@code address} is a host name or IPv4 address.
+     *
+     * @param packets echo requests per round (one sample per round; default 5)
+     * @param payloadBytes payload of each request (default 56)
+     */
+    public record IcmpOptions(Integer packets, Integer payloadBytes) {}
 
     /** A validated target with its defaults applied and its probe built. */
     public record PlannedTarget(String name, String type, Duration interval, Duration timeout,

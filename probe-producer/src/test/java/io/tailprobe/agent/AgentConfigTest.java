@@ -111,7 +111,7 @@ class AgentConfigTest {
         "targets.0.timeout=0s     # targets[0].timeout must be > 0, got 0s",
         "defaults.interval=0ms    # defaults.interval must be > 0, got 0s",
         "defaults.timeout=-1s     # defaults.timeout must be > 0, got -1s",
-        "targets.0.type=icmp      # targets[0].type must be one of [dns, http, tcp, udp], got \"icmp\"",
+        "targets.0.type=smtp      # targets[0].type must be one of [dns, http, icmp, tcp, udp], got \"smtp\"",
         "targets.0.address=db     # targets[0].address must be host:port with a port from 1 to 65535 (IPv6 as [addr]:port), got \"db\"",
         "targets.0.address=db:0   # targets[0].address must be host:port with a port from 1 to 65535 (IPv6 as [addr]:port), got \"db:0\"",
         "targets.0.address=db:x   # targets[0].address must be host:port with a port from 1 to 65535 (IPv6 as [addr]:port), got \"db:x\"",
@@ -138,10 +138,10 @@ class AgentConfigTest {
     @Test
     void every_broken_rule_is_reported_at_once() {
         AgentConfig config = AgentConfig.defaultConfig().withTargets(List.of(
-                new Target("a", "icmp", "x:1"), new Target(null, "tcp", "nohost")));
+                new Target("a", "smtp", "x:1"), new Target(null, "tcp", "nohost")));
 
         assertThatThrownBy(config::plan).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("targets[0].type must be one of " + io.tailprobe.agent.probe.Probes.types() + ", got \"icmp\"")
+                .hasMessageContaining("targets[0].type must be one of " + io.tailprobe.agent.probe.Probes.types() + ", got \"smtp\"")
                 .hasMessageContaining("; targets[1].name is required")
                 .hasMessageContaining("; targets[1].address must be host:port");
     }

@@ -24,7 +24,7 @@ class ReadmeExampleTest {
         List<AgentConfig.PlannedTarget> planned = config.plan();
 
         assertThat(planned).extracting(AgentConfig.PlannedTarget::type)
-                .containsExactly("tcp", "tcp", "http", "dns", "udp");
+                .containsExactly("tcp", "tcp", "http", "dns", "udp", "icmp");
         assertThat(config.agent().id()).isEqualTo("web-17");
         assertThat(config.udpEcho().port()).isEqualTo(7007);
         planned.forEach(t -> t.probe().close());

@@ -3,6 +3,7 @@ package io.tailprobe.agent.probe;
 import io.tailprobe.agent.AgentConfig;
 import io.tailprobe.agent.probe.dns.DnsProbe;
 import io.tailprobe.agent.probe.http.HttpProbe;
+import io.tailprobe.agent.probe.icmp.IcmpProbe;
 import io.tailprobe.agent.probe.tcp.TcpProbe;
 import io.tailprobe.agent.probe.udp.UdpEchoProbe;
 import java.time.Duration;
@@ -21,6 +22,7 @@ public final class Probes {
             TcpProbe.TYPE, TcpProbe::fromConfig,
             DnsProbe.TYPE, DnsProbe::fromConfig,
             UdpEchoProbe.TYPE, UdpEchoProbe::fromConfig,
+            IcmpProbe.TYPE, IcmpProbe::fromConfig,
             HttpProbe.TYPE, HttpProbe::fromConfig));
 
     private Probes() {}
