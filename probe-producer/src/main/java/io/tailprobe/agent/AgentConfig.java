@@ -86,20 +86,27 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
      */
     public record Target(String name, String type, String address, Duration interval, Duration timeout,
                          String send, String expect, Map<String, String> labels,
-                         HttpOptions http, DnsOptions dns, UdpOptions udp, IcmpOptions icmp) {
+                         HttpOptions http, DnsOptions dns, UdpOptions udp, IcmpOptions icmp,
+                         String resolve, String fileSd) {
         public Target {
             labels = labels == null ? Map.of() : new TreeMap<>(labels);
         }
 
         public Target(String name, String type, String address, Duration interval, Duration timeout,
                       String send, String expect, Map<String, String> labels) {
-            this(name, type, address, interval, timeout, send, expect, labels, null, null, null, null);
+            this(name, type, address, interval, timeout, send, expect, labels, null, null, null, null, null, null);
         }
 
         public Target(String name, String type, String address, Duration interval, Duration timeout,
                       String send, String expect, Map<String, String> labels,
                       HttpOptions http, DnsOptions dns, UdpOptions udp) {
-            this(name, type, address, interval, timeout, send, expect, labels, http, dns, udp, null);
+            this(name, type, address, interval, timeout, send, expect, labels, http, dns, udp, null, null, null);
+        }
+
+        /** A copy probing another address (one instance of an expanded target). */
+        Target withAddress(String instanceAddress) {
+            return new Target(name, type, instanceAddress, interval, timeout, send, expect, labels, http, dns, udp, icmp,
+                    null, null);
         }
 
         public Target(String name, String type, String address) {
@@ -148,8 +155,24 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
     public record IcmpOptions(Integer packets, Integer payloadBytes) {}
 
     /** A validated target with its defaults applied and its probe built. */
+    /**
+     * One instance to probe, validated, with its defaults applied and its probe built.
+     *
+     * @param source the target as configured
+     * @param instance the address of this instance when the target expands (fileSd, resolve), else null
+     */
     public record PlannedTarget(String name, String type, Duration interval, Duration timeout,
-                                Map<String, String> labels, Probe probe) {}
+                                Map<String, String> labels, Probe probe, Target source, String instance) {
+        public PlannedTarget(String name, String type, Duration interval, Duration timeout,
+                             Map<String, String> labels, Probe probe) {
+            this(name, type, interval, timeout, labels, probe, null, null);
+        }
+
+        /** Unique within an agent: the name, plus the instance for expanded targets. */
+        public String key() {
+            return instance == null ? name : name + " " + instance;
+        }
+    }
 
     /** The laptop defaults (see the class comment). */
     public static AgentConfig defaultConfig() {
@@ -244,25 +267,46 @@ public record AgentConfig(Agent agent, Http http, Map<String, String> kafka, Def
             if (t.timeout() != null) {
                 requirePositive(errors, key + ".timeout", timeout);
             }
-            Probe probe = null;
             if (t.type() == null) {
                 errors.add(key + ".type is required (one of " + Probes.types() + ")");
+                continue;
             } else if (!Probes.types().contains(t.type())) {
                 errors.add(key + ".type must be one of " + Probes.types() + ", got \"" + t.type() + "\"");
-            } else {
-                try {
-                    probe = Probes.create(t, timeout.isPositive() ? timeout : DEFAULT_TIMEOUT);
-                } catch (IllegalArgumentException e) {
-                    errors.add(key + "." + e.getMessage());
-                }
+                continue;
             }
-            if (errors.size() == before && probe != null) {
+            List<TargetSources.Instance> instances;
+            try {
+                instances = TargetSources.expand(t);
+            } catch (IllegalArgumentException e) {
+                errors.add(key + "." + e.getMessage());
+                continue;
+            }
+            boolean expanded = TargetSources.expands(t);
+            for (TargetSources.Instance instance : instances) {
+                Probe probe;
+                try {
+                    probe = Probes.create(expanded ? t.withAddress(instance.address()) : t,
+                            timeout.isPositive() ? timeout : DEFAULT_TIMEOUT);
+                } catch (IllegalArgumentException e) {
+                    errors.add(key + "." + e.getMessage() + (expanded ? " (instance " + instance.address() + ")" : ""));
+                    continue;
+                }
+                if (errors.size() != before) {
+                    probe.close();
+                    continue;
+                }
                 Map<String, String> labels = new LinkedHashMap<>(agent.labels());
                 labels.putAll(t.labels());
-                planned.add(new PlannedTarget(t.name(), t.type(), interval, timeout, Map.copyOf(labels), probe));
+                labels.putAll(instance.labels());
+                if (expanded) {
+                    labels.put(TargetSources.INSTANCE_LABEL, instance.address());
+                }
+                planned.add(new PlannedTarget(t.name(), t.type(), interval, timeout, Map.copyOf(labels), probe, t,
+                        expanded ? instance.address() : null));
             }
         }
         if (!errors.isEmpty()) {
+            planned.forEach(p -> p.probe().close());
             throw new ConfigException(String.join("; ", errors));
         }
         return List.copyOf(planned);

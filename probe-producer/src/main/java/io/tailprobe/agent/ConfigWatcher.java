@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
  * file's bytes with the last ones seen (robust to editors that replace the file on save) and, on a
  * change, loads the configuration again (file, environment, flags) and hands it to
  * {@link ProbeAgent#reload(AgentConfig)}. A file that does not parse or validate keeps the running
- * configuration; the error is logged and counted, never fatal.
+ * configuration; the error is logged and counted, never fatal. Every
+ * {@link TargetSources#REFRESH} it also has the agent expand {@code fileSd} and {@code resolve}
+ * targets again.
  */
 final class ConfigWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
@@ -37,6 +39,7 @@ final class ConfigWatcher implements AutoCloseable {
     }
 
     private void watch() {
+        long lastRefresh = System.nanoTime();
         while (!stopped) {
             try {
                 Thread.sleep(period);
@@ -44,6 +47,10 @@ final class ConfigWatcher implements AutoCloseable {
                 return;
             }
             checkOnce();
+            if (System.nanoTime() - lastRefresh >= TargetSources.REFRESH.toNanos()) {
+                lastRefresh = System.nanoTime();
+                agent.refreshTargetSources();
+            }
         }
     }
 

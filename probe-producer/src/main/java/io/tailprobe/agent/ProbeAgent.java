@@ -35,8 +35,8 @@ public final class ProbeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeAgent.class);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
-    /** A target being probed: its configuration as written, its pacer and the pacer's thread. */
-    private record Running(AgentConfig.Target config, PlannedTarget planned, Pacer pacer, Thread thread) {}
+    /** A target instance being probed, its pacer and the pacer's thread. */
+    private record Running(PlannedTarget planned, Pacer pacer, Thread thread) {}
 
     private final String agentId;
     private final AgentMetrics metrics;
@@ -65,8 +65,8 @@ public final class ProbeAgent implements AutoCloseable {
         this.udpEcho = startUdpEcho(config.udpEcho(), sink);
         this.sinkQueue = new SinkQueue(sink, metrics, SinkQueue.DEFAULT_CAPACITY);
         long startNanos = ticker.nanoTime();
-        for (int i = 0; i < targets.size(); i++) {
-            startPacer(config.targets().get(i), targets.get(i), startNanos);
+        for (PlannedTarget target : targets) {
+            startPacer(target, startNanos);
         }
         if (targets.isEmpty()) {
             LOG.warn("agent {} has no targets configured", agentId);
@@ -89,11 +89,11 @@ public final class ProbeAgent implements AutoCloseable {
         }
     }
 
-    private void startPacer(AgentConfig.Target target, PlannedTarget planned, long startNanos) {
+    private void startPacer(PlannedTarget planned, long startNanos) {
         Pacer pacer = new Pacer(agentId, planned, ticker, startNanos, Pacer.DEFAULT_MAX_BACKLOG, sequence,
                 metrics, sinkQueue);
-        Thread thread = Thread.ofVirtual().name("pacer-" + planned.name()).start(pacer);
-        running.put(planned.name(), new Running(target, planned, pacer, thread));
+        Thread thread = Thread.ofVirtual().name("pacer-" + planned.key()).start(pacer);
+        running.put(planned.key(), new Running(planned, pacer, thread));
     }
 
     private void stopPacers(List<Running> stopping) {
@@ -156,6 +156,20 @@ public final class ProbeAgent implements AutoCloseable {
      * @return true when applied
      */
     public synchronized boolean reload(AgentConfig newConfig) {
+        return apply(newConfig, true);
+    }
+
+    /**
+     * Expands {@code fileSd} and {@code resolve} targets again (DNS answers and files change) and
+     * applies the difference like a reload: new instances start, vanished ones stop.
+     */
+    public synchronized void refreshTargetSources() {
+        if (config.targets().stream().anyMatch(TargetSources::expands)) {
+            apply(config, false);
+        }
+    }
+
+    private boolean apply(AgentConfig newConfig, boolean countAsReload) {
         if (closed) {
             return false;
         }
@@ -172,38 +186,41 @@ public final class ProbeAgent implements AutoCloseable {
                 || !Objects.equals(newConfig.http(), config.http())) {
             LOG.warn("agent, kafka and http settings change only on restart; applying the target changes now");
         }
-        Map<String, Integer> newIndex = new LinkedHashMap<>();
-        for (int i = 0; i < planned.size(); i++) {
-            newIndex.put(planned.get(i).name(), i);
-        }
+        Map<String, PlannedTarget> byKey = new LinkedHashMap<>();
+        planned.forEach(p -> byKey.put(p.key(), p));
         List<Running> stopping = new ArrayList<>();
         for (Running r : running.values()) {
-            Integer i = newIndex.get(r.planned().name());
-            if (i == null || !sameSchedule(r, newConfig.targets().get(i), planned.get(i))) {
+            PlannedTarget next = byKey.get(r.planned().key());
+            if (next == null || !sameSchedule(r.planned(), next)) {
                 stopping.add(r);
             }
         }
         stopPacers(stopping);
-        stopping.forEach(r -> running.remove(r.planned().name()));
+        stopping.forEach(r -> running.remove(r.planned().key()));
         long startNanos = ticker.nanoTime();
         int started = 0;
-        for (Map.Entry<String, Integer> e : newIndex.entrySet()) {
-            if (!running.containsKey(e.getKey())) {
-                startPacer(newConfig.targets().get(e.getValue()), planned.get(e.getValue()), startNanos);
+        for (PlannedTarget next : byKey.values()) {
+            if (running.containsKey(next.key())) {
+                next.probe().close(); // the running instance keeps its own probe
+            } else {
+                startPacer(next, startNanos);
                 started++;
             }
         }
         config = newConfig;
-        metrics.configReloaded(true);
-        LOG.info("configuration reloaded: {} targets stopped, {} started, {} running", stopping.size(), started,
-                running.size());
+        if (countAsReload) {
+            metrics.configReloaded(true);
+        }
+        if (countAsReload || started > 0 || !stopping.isEmpty()) {
+            LOG.info("targets updated: {} stopped, {} started, {} running", stopping.size(), started, running.size());
+        }
         return true;
     }
 
-    /** Unchanged means the same written target and the same effective interval, timeout and labels. */
-    private static boolean sameSchedule(Running r, AgentConfig.Target target, PlannedTarget planned) {
-        return r.config().equals(target) && r.planned().interval().equals(planned.interval())
-                && r.planned().timeout().equals(planned.timeout()) && r.planned().labels().equals(planned.labels());
+    /** Unchanged means the same configured target and the same effective interval, timeout and labels. */
+    private static boolean sameSchedule(PlannedTarget current, PlannedTarget next) {
+        return Objects.equals(current.source(), next.source()) && current.interval().equals(next.interval())
+                && current.timeout().equals(next.timeout()) && current.labels().equals(next.labels());
     }
 
     /** Probes every running target once now with fresh probes; the results are not sent. */
@@ -223,7 +240,7 @@ public final class ProbeAgent implements AutoCloseable {
         return running.size();
     }
 
-    /** The names of the targets being probed, in configuration order. */
+    /** The target instances being probed (name, plus the address of an expanded one), in start order. */
     public synchronized List<String> targetNames() {
         return List.copyOf(running.keySet());
     }

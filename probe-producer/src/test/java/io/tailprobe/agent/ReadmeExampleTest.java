@@ -20,11 +20,17 @@ class ReadmeExampleTest {
         Path file = dir.resolve("targets.yaml");
         Files.writeString(file, yaml);
 
+        Path fileSd = dir.resolve("postgres.json");
+        Files.writeString(fileSd, "[{\"targets\": [\"10.0.0.7:5432\", \"10.0.0.8:5432\"], \"labels\": {\"az\": \"a\"}}]");
+        yaml = yaml.replace("/etc/tailprobe/postgres.json", fileSd.toString());
+        Files.writeString(file, yaml);
         AgentConfig config = AgentConfig.load(file, Map.of(), List.of());
         List<AgentConfig.PlannedTarget> planned = config.plan();
 
         assertThat(planned).extracting(AgentConfig.PlannedTarget::type)
-                .containsExactly("tcp", "tcp", "http", "dns", "udp", "icmp");
+                .contains("tcp", "http", "dns", "udp", "icmp");
+        assertThat(planned.stream().filter(t -> t.name().equals("postgres"))).extracting(AgentConfig.PlannedTarget::instance)
+                .containsExactly("10.0.0.7:5432", "10.0.0.8:5432");
         assertThat(config.agent().id()).isEqualTo("web-17");
         assertThat(config.udpEcho().port()).isEqualTo(7007);
         planned.forEach(t -> t.probe().close());
