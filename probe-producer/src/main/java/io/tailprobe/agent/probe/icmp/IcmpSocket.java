@@ -1,5 +1,6 @@
 package io.tailprobe.agent.probe.icmp;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,9 +26,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's one ICMPv4 socket, shared by every icmp target. Sequence numbers are unique across
- * targets; one daemon platform thread blocks in {@code poll}/{@code recvfrom} (so no virtual thread's
+ * targets; one daemon platform thread blocks in {@code poll}/{@code recvmsg} (so no virtual thread's
  * carrier is pinned), timestamps each reply as it arrives and hands it to the round that sent the
  * request, matched by sequence number, source address and the send time echoed in the payload.
+ *
+ * <p>RTTs are taken from the kernel's own clock where it offers one, as a packet capture would see
+ * them: the socket asks for receive timestamps ({@code SO_TIMESTAMPNS}), stamped when the reply
+ * entered the stack, so the wake-up of the receiver thread (tens of µs on a busy host, hundreds in
+ * the tail) is not counted; and for software transmit timestamps ({@code SO_TIMESTAMPING}), stamped
+ * when the driver took the request, so the {@code sendto} path is not counted either. They come
+ * back on the socket's error queue, keyed by the order of the sends ({@code OPT_ID}). Without a
+ * transmit timestamp the send time is the real-time clock read just before {@code sendto}; without
+ * a receive timestamp, or when the real-time clock was stepped in between, the monotonic clock
+ * around the exchange is used. Delivering the transmit stamp costs the path a few µs (a clone of
+ * the packet and a wake-up of the receiver thread); {@code -Dtailprobe.icmp.noTransmitTimestamps=true}
+ * switches it off (docs/PERFORMANCE.md compares both).
  *
  * <p>The socket is an unprivileged ICMP datagram socket when {@code net.ipv4.ping_group_range}
  * includes the process's group (the kernel then sets the identifier to the socket's port, delivers
@@ -58,13 +71,51 @@ public final class IcmpSocket implements Pinger {
     private final AtomicInteger nextSequence = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 16));
     private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicInteger strayReplies = new AtomicInteger();
+    /** Whether the kernel stamps our requests as they leave; then sends are numbered under {@link #sendLock}. */
+    private final boolean transmitTimestamps;
+    private final Object sendLock = new Object();
+    /** The kernel's OPT_ID of the next send: it counts sends from 0. */
+    private int nextTransmitKey;
+    private final Map<Integer, Pending> awaitingTransmitTimestamp = new ConcurrentHashMap<>();
 
     /** A request in flight, keyed by its sequence number. */
-    private record Pending(Inet4Address target, long sentNanos, int index, BlockingQueue<Reply> replies) {}
+    private static final class Pending {
+        final Inet4Address target;
+        final long sentNanos;
+        final int index;
+        final BlockingQueue<Reply> replies;
+        /** CLOCK_REALTIME just before sendto, set before the request can be answered. */
+        volatile long sentRealtimeNanos;
+        /** CLOCK_REALTIME when the driver took the request, from the error queue; 0 until then. */
+        volatile long kernelSentRealtimeNanos;
+
+        Pending(Inet4Address target, long sentNanos, int index, BlockingQueue<Reply> replies) {
+            this.target = target;
+            this.sentNanos = sentNanos;
+            this.index = index;
+            this.replies = replies;
+        }
+    }
 
     private IcmpSocket(int fd, Kind kind) {
         this.fd = fd;
         this.kind = kind;
+        if (LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_TIMESTAMPNS, new int[] {1}, Integer.BYTES) != 0) {
+            LOG.warn("SO_TIMESTAMPNS on the icmp socket failed, RTTs include the receiver's wake-up: {}",
+                    LibC.lastError());
+        }
+        int timestamping = LibC.SOF_TIMESTAMPING_TX_SOFTWARE | LibC.SOF_TIMESTAMPING_SOFTWARE
+                | LibC.SOF_TIMESTAMPING_OPT_ID | LibC.SOF_TIMESTAMPING_OPT_TSONLY;
+        if (Boolean.getBoolean("tailprobe.icmp.noTransmitTimestamps")) {
+            this.transmitTimestamps = false;
+            LOG.info("icmp transmit timestamps switched off (tailprobe.icmp.noTransmitTimestamps): RTTs include the sendto path");
+        } else {
+            this.transmitTimestamps =
+                    LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_TIMESTAMPING, new int[] {timestamping}, Integer.BYTES) == 0;
+            if (!transmitTimestamps) {
+                LOG.info("SO_TIMESTAMPING on the icmp socket failed, RTTs include the sendto path: {}", LibC.lastError());
+            }
+        }
         this.identifier = ThreadLocalRandom.current().nextInt(1, 1 << 16);
         Thread receiver = Thread.ofPlatform().daemon().name("icmp-receiver").unstarted(this::receiveLoop);
         receiver.start();
@@ -145,6 +196,7 @@ public final class IcmpSocket implements Pinger {
         private final byte[] address;
         private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
         private final List<Integer> sequences = new ArrayList<>();
+        private final List<Integer> transmitKeys = new ArrayList<>();
 
         SocketExchange(Inet4Address target) {
             this.target = target;
@@ -161,9 +213,28 @@ public final class IcmpSocket implements Pinger {
             } while (pending.putIfAbsent(sequence, request) != null);
             sequences.add(sequence);
             byte[] message = IcmpPacket.echoRequest(identifier, sequence, sentNanos, payloadBytes);
-            long written = LibC.sendto(fd, message, message.length, 0, address, address.length);
+            long written;
+            int errno = 0;
+            if (transmitTimestamps) {
+                synchronized (sendLock) {
+                    int key = nextTransmitKey;
+                    awaitingTransmitTimestamp.put(key, request);
+                    request.sentRealtimeNanos = LibC.realtimeNanos();
+                    written = LibC.sendto(fd, message, message.length, 0, address, address.length);
+                    if (written < 0) {
+                        errno = Native.getLastError();
+                        awaitingTransmitTimestamp.remove(key); // refused before the kernel counted it
+                    } else {
+                        nextTransmitKey++;
+                        transmitKeys.add(key);
+                    }
+                }
+            } else {
+                request.sentRealtimeNanos = LibC.realtimeNanos();
+                written = LibC.sendto(fd, message, message.length, 0, address, address.length);
+                errno = written < 0 ? Native.getLastError() : 0;
+            }
             if (written < 0) {
-                int errno = Native.getLastError();
                 pending.remove(sequence);
                 String error = LibC.describe(errno);
                 throw errno == LibC.ENETUNREACH || errno == LibC.EHOSTUNREACH
@@ -181,13 +252,16 @@ public final class IcmpSocket implements Pinger {
             for (int sequence : sequences) {
                 pending.remove(sequence);
             }
+            for (int key : transmitKeys) {
+                awaitingTransmitTimestamp.remove(key);
+            }
         }
     }
 
     private void receiveLoop() {
         byte[] buffer = new byte[RECEIVE_BYTES];
         byte[] from = new byte[LibC.SOCKADDR_IN_BYTES];
-        int[] fromLength = new int[1];
+        ReceiveMessage message = new ReceiveMessage();
         byte[] pollFd = ByteBuffer.allocate(LibC.POLLFD_BYTES).order(ByteOrder.nativeOrder())
                 .putInt(fd).putShort(LibC.POLLIN).putShort((short) 0).array();
         while (true) {
@@ -196,31 +270,147 @@ public final class IcmpSocket implements Pinger {
                 LOG.error("poll on the icmp socket failed, no more replies: {}", LibC.lastError());
                 return;
             }
+            // Transmit timestamps first: a request's is queued before its reply can exist.
+            while (ready > 0 && transmitTimestamps) {
+                message.reset();
+                if (LibC.recvmsg(fd, message.header, LibC.MSG_ERRQUEUE | LibC.MSG_DONTWAIT) < 0) {
+                    break;
+                }
+                int key = message.transmitTimestampKey();
+                long stamp = message.transmitTimestampNanos();
+                Pending request = key >= 0 && stamp > 0 ? awaitingTransmitTimestamp.remove(key) : null;
+                if (request != null) {
+                    request.kernelSentRealtimeNanos = stamp;
+                }
+            }
             while (ready > 0) {
-                fromLength[0] = from.length;
-                long length = LibC.recvfrom(fd, buffer, buffer.length, LibC.MSG_DONTWAIT, from, fromLength);
+                message.reset();
+                long length = LibC.recvmsg(fd, message.header, LibC.MSG_DONTWAIT);
                 long receivedNanos = System.nanoTime();
                 if (length < 0) {
                     break; // drained (EAGAIN), or an error the next poll reports
                 }
-                deliver(buffer, (int) length, from, receivedNanos);
+                int copied = (int) Math.min(length, RECEIVE_BYTES);
+                message.data.read(0, buffer, 0, copied);
+                message.name.read(0, from, 0, from.length);
+                deliver(buffer, copied, from, receivedNanos, message.receiveTimestampNanos());
             }
         }
     }
 
-    private void deliver(byte[] buffer, int length, byte[] from, long receivedNanos) {
+    private void deliver(byte[] buffer, int length, byte[] from, long receivedNanos, long kernelReceivedRealtimeNanos) {
         IcmpPacket.EchoReply reply = IcmpPacket.parseReply(buffer, length, kind == Kind.RAW);
         if (reply == null || kind == Kind.RAW && reply.identifier() != identifier) {
             return; // not an echo reply, or on a raw socket another process's
         }
         Pending request = pending.get(reply.sequence());
-        if (request == null || request.sentNanos() != reply.sentNanos()
-                || !Arrays.equals(request.target().getAddress(), Arrays.copyOfRange(from, 4, 8))
+        if (request == null || request.sentNanos != reply.sentNanos()
+                || !Arrays.equals(request.target.getAddress(), Arrays.copyOfRange(from, 4, 8))
                 || !pending.remove(reply.sequence(), request)) {
             strayReplies.incrementAndGet();
             return;
         }
-        request.replies().add(new Reply(request.index(), receivedNanos - request.sentNanos()));
+        request.replies.add(new Reply(request.index, rttNanos(request.sentNanos, receivedNanos,
+                request.sentRealtimeNanos, request.kernelSentRealtimeNanos, kernelReceivedRealtimeNanos)));
+    }
+
+    /**
+     * The RTT between the kernel's stamps when there are some and they are plausible, else the
+     * monotonic one. The send side is the driver's transmit stamp if it lies between the clock read
+     * before {@code sendto} and the reply, else that clock read; the result must be positive and not
+     * longer than what the monotonic clock saw around it (a step of the real-time clock would do that).
+     *
+     * @param kernelSentRealtimeNanos 0 or less: no transmit timestamp
+     * @param kernelReceivedRealtimeNanos 0 or less: no receive timestamp
+     */
+    static long rttNanos(long sentNanos, long receivedNanos, long sentRealtimeNanos, long kernelSentRealtimeNanos,
+                         long kernelReceivedRealtimeNanos) {
+        long monotonicNanos = receivedNanos - sentNanos;
+        if (kernelReceivedRealtimeNanos <= 0 || sentRealtimeNanos <= 0) {
+            return monotonicNanos;
+        }
+        boolean transmitStampPlausible = kernelSentRealtimeNanos >= sentRealtimeNanos
+                && kernelSentRealtimeNanos < kernelReceivedRealtimeNanos;
+        long sentAt = transmitStampPlausible ? kernelSentRealtimeNanos : sentRealtimeNanos;
+        long kernelNanos = kernelReceivedRealtimeNanos - sentAt;
+        return kernelNanos > 0 && kernelNanos <= monotonicNanos ? kernelNanos : monotonicNanos;
+    }
+
+    /**
+     * A {@code struct msghdr} for {@code recvmsg} with its buffers, in native memory reused for every
+     * reply (LP64 layout: name, namelen, iov, iovlen, control, controllen, flags).
+     */
+    private static final class ReceiveMessage {
+        private static final int MSGHDR_BYTES = 56;
+        private static final int IOVEC_BYTES = 16;
+        private static final int CMSG_HEADER_BYTES = 16;
+        private static final int CONTROL_BYTES = 128;
+        final Memory header = new Memory(MSGHDR_BYTES);
+        final Memory name = new Memory(LibC.SOCKADDR_IN_BYTES);
+        final Memory data = new Memory(RECEIVE_BYTES);
+        final Memory control = new Memory(CONTROL_BYTES);
+        private final Memory iovec = new Memory(IOVEC_BYTES);
+
+        ReceiveMessage() {
+            iovec.setPointer(0, data);
+            iovec.setLong(8, RECEIVE_BYTES);
+            header.clear();
+            header.setPointer(0, name);
+            header.setPointer(16, iovec);
+            header.setLong(24, 1);
+            header.setPointer(32, control);
+        }
+
+        /** Restores the lengths recvmsg overwrites. */
+        void reset() {
+            header.setInt(8, LibC.SOCKADDR_IN_BYTES);
+            header.setLong(40, CONTROL_BYTES);
+            header.setInt(48, 0);
+        }
+
+        /** The SCM_TIMESTAMPNS of the last message in ns since the epoch, or -1 without one. */
+        long receiveTimestampNanos() {
+            long data = controlData(LibC.SOL_SOCKET, LibC.SO_TIMESTAMPNS, 16);
+            return data < 0 ? -1 : timespecNanos(data);
+        }
+
+        /** The software stamp (the first of three timespecs) of an error-queue entry, or -1. */
+        long transmitTimestampNanos() {
+            long data = controlData(LibC.SOL_SOCKET, LibC.SO_TIMESTAMPING, 48);
+            return data < 0 ? -1 : timespecNanos(data);
+        }
+
+        /** The OPT_ID of a timestamping error-queue entry ({@code ee_data}), or -1. */
+        int transmitTimestampKey() {
+            long data = controlData(LibC.SOL_IP, LibC.IP_RECVERR, 16);
+            if (data < 0 || (control.getByte(data + 4) & 0xff) != LibC.SO_EE_ORIGIN_TIMESTAMPING) {
+                return -1;
+            }
+            return control.getInt(data + 12);
+        }
+
+        private long timespecNanos(long offset) {
+            long nanos = control.getLong(offset) * 1_000_000_000L + control.getLong(offset + 8);
+            return nanos > 0 ? nanos : -1;
+        }
+
+        /** The offset of the data of the control message {@code level}/{@code type}, or -1. */
+        private long controlData(int level, int type, int minDataBytes) {
+            long controlLength = header.getLong(40);
+            long offset = 0;
+            while (offset + CMSG_HEADER_BYTES <= controlLength) {
+                long length = control.getLong(offset);
+                if (length < CMSG_HEADER_BYTES) {
+                    return -1;
+                }
+                if (control.getInt(offset + 8) == level && control.getInt(offset + 12) == type
+                        && length >= CMSG_HEADER_BYTES + minDataBytes) {
+                    return offset + CMSG_HEADER_BYTES;
+                }
+                offset += (length + 7) & ~7L;
+            }
+            return -1;
+        }
     }
 
     /** A {@code struct sockaddr_in} for {@code target}: family in host order, port 0, address. */

@@ -7,6 +7,7 @@ import io.tailprobe.agent.probe.ProbeResult;
 import io.tailprobe.common.Durations;
 import io.tailprobe.schemas.Outcome;
 import io.tailprobe.schemas.PhaseTimings;
+import io.tailprobe.schemas.Phases;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +19,7 @@ import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
@@ -35,7 +37,9 @@ import java.util.regex.PatternSyntaxException;
  * {@code requestWriteNanos} (writing {@code send}), {@code firstByteNanos} (from the end of the write,
  * or of the connect for a banner, to the first reply byte) and {@code transferNanos} (the rest of
  * the line). A server on a LAN that answers "pong" at once shows e.g. connect 150 µs, first byte
- * 80 µs, transfer 0.
+ * 80 µs, transfer 0. The connect phase is the SYN → SYN-ACK time the kernel measured itself when it
+ * can be read ({@link KernelHandshake}), else the wall clock around {@code connect()}; the probe's
+ * service time is the sum of its phases.
  */
 public final class TcpProbe implements Probe {
     public static final String TYPE = "tcp";
@@ -129,14 +133,16 @@ public final class TcpProbe implements Probe {
         String probed = hostPort(ip.getHostAddress(), port);
 
         String phase = "connect to " + probed;
-        try (Socket socket = new Socket()) {
+        try (SocketChannel channel = SocketChannel.open()) {
+            Socket socket = channel.socket();
             int connectMillis = remainingMillis(deadline);
             if (connectMillis <= 0) {
                 return timedOut(probed, phases, phase);
             }
             socket.connect(new InetSocketAddress(ip, port), connectMillis);
             long connected = System.nanoTime();
-            phases.setConnectNanos(connected - resolved);
+            long kernelRttNanos = KernelHandshake.rttNanos(channel);
+            phases.setConnectNanos(kernelRttNanos > 0 ? kernelRttNanos : connected - resolved);
 
             long requestWritten = connected;
             if (send != null) {
@@ -149,7 +155,7 @@ public final class TcpProbe implements Probe {
                 phases.setRequestWriteNanos(requestWritten - connected);
             }
             if (expect == null) {
-                return ProbeResult.ok(probed, phases.build());
+                return ok(probed, phases.build());
             }
 
             phase = "read reply from " + probed;
@@ -190,7 +196,7 @@ public final class TcpProbe implements Probe {
                 reply = reply.substring(0, reply.length() - 1);
             }
             if (expect.matcher(reply).find()) {
-                return ProbeResult.ok(probed, phases.build());
+                return ok(probed, phases.build());
             }
             return ProbeResult.failed(Outcome.VALIDATION_FAILED, probed, phases.build(),
                     "reply \"" + abbreviate(reply) + "\" does not match /" + expect.pattern() + "/");
@@ -202,6 +208,15 @@ public final class TcpProbe implements Probe {
             }
             return ProbeResult.failed(classify(e), probed, phases.build(), phase + ": " + describe(e));
         }
+    }
+
+    /**
+     * The phases follow one another without a gap, so their sum is the probe's time, with the
+     * kernel's handshake RTT in place of the wall clock around connect when it was readable.
+     */
+    private static ProbeResult ok(String probed, PhaseTimings phases) {
+        long totalNanos = Phases.present(phases).values().stream().mapToLong(Long::longValue).sum();
+        return ProbeResult.ok(probed, phases).withLatencyNanos(totalNanos);
     }
 
     /** Maps a socket failure to an outcome; the JDK reports most of them as message text only. */

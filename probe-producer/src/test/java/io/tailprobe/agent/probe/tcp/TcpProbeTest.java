@@ -7,7 +7,9 @@ import io.tailprobe.agent.probe.ProbeResult;
 import io.tailprobe.schemas.Outcome;
 import io.tailprobe.schemas.PhaseTimings;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -31,6 +33,31 @@ class TcpProbeTest {
             assertThat(result.phases().getFirstByteNanos()).isNull();
             assertThat(probe.type()).isEqualTo("tcp");
             assertThat(probe.protocol()).isEqualTo("tcp");
+        }
+    }
+
+    @Test
+    void the_connect_phase_is_the_kernels_own_handshake_rtt_in_whole_microseconds() throws Exception {
+        assertThat(KernelHandshake.unavailableReason()).as("TCP_INFO readable (Linux, --add-exports from the pom)").isNull();
+        try (TestTcpServer server = TestTcpServer.acceptOnly()) {
+            long wallNanos;
+            long kernelNanos;
+            try (SocketChannel channel = SocketChannel.open()) {
+                long start = System.nanoTime();
+                channel.connect(new InetSocketAddress("127.0.0.1", server.port()));
+                wallNanos = System.nanoTime() - start;
+                kernelNanos = KernelHandshake.rttNanos(channel);
+            }
+            assertThat(kernelNanos).isPositive().isLessThanOrEqualTo(wallNanos);
+            assertThat(kernelNanos % 1_000).as("tcpi_rtt counts microseconds").isZero();
+
+            long start = System.nanoTime();
+            ProbeResult result = new TcpProbe("127.0.0.1", server.port(), TIMEOUT, null, null).probe();
+            long probeWallNanos = System.nanoTime() - start;
+            long connectNanos = result.phases().getConnectNanos();
+            assertThat(connectNanos % 1_000).isZero();
+            assertThat(connectNanos).isPositive().isLessThanOrEqualTo(probeWallNanos);
+            assertThat(result.latencyNanos()).as("service time = sum of phases").isEqualTo(sum(result.phases()));
         }
     }
 
