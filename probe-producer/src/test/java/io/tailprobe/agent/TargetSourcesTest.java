@@ -6,9 +6,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.tailprobe.agent.AgentConfig.PlannedTarget;
 import io.tailprobe.agent.AgentConfig.Target;
+import io.tailprobe.agent.probe.HostPort;
+import io.tailprobe.agent.probe.dns.TestDnsServer;
 import io.tailprobe.common.ConfigException;
 import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.Outcome;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +22,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Lookup;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.SimpleResolver;
 
 class TargetSourcesTest {
     private static Target fromFile(Path file) {
@@ -80,6 +87,36 @@ class TargetSourcesTest {
                 assertThat(p.labels()).containsEntry("instance", p.instance());
             });
             planned.forEach(p -> p.probe().close());
+        }
+    }
+
+    @Test
+    void resolve_srv_probes_every_host_and_port_the_service_names() throws Exception {
+        try (TestTcpServer first = TestTcpServer.acceptOnly();
+             TestTcpServer second = TestTcpServer.acceptOnly();
+             TestDnsServer dns = TestDnsServer.start()) {
+            dns.withSrv("_db._tcp.fleet.test.", "localhost.:" + first.port(), "localhost.:" + second.port());
+            HostPort resolver = HostPort.parse(dns.address()).orElseThrow();
+            Resolver systemResolver = Lookup.getDefaultResolver();
+            Lookup.setDefaultResolver(new SimpleResolver(new InetSocketAddress(resolver.host(), resolver.port())));
+            try {
+                Target db = new Target("db", "tcp", "_db._tcp.fleet.test", null, null, null, null, Map.of("tier", "db"),
+                        null, null, null, null, "srv", null);
+
+                List<PlannedTarget> planned = agentWith(db).plan();
+
+                assertThat(planned).extracting(PlannedTarget::instance)
+                        .contains("127.0.0.1:" + first.port(), "127.0.0.1:" + second.port());
+                assertThat(planned).allSatisfy(p -> {
+                    assertThat(p.name()).isEqualTo("db");
+                    assertThat(p.labels()).containsEntry("tier", "db").containsEntry("instance", p.instance());
+                    assertThat(p.probe().probe().outcome()).isEqualTo(Outcome.OK);
+                    p.probe().close();
+                });
+            } finally {
+                Lookup.setDefaultResolver(systemResolver);
+                Lookup.getDefaultCache(DClass.IN).clearCache();
+            }
         }
     }
 

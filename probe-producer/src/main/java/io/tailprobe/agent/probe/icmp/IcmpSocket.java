@@ -139,22 +139,35 @@ public final class IcmpSocket implements Pinger {
         if (loadFailure != null) {
             throw new IllegalStateException("icmp probes need Linux with libc reachable through JNA: " + loadFailure);
         }
-        int fd = LibC.socket(LibC.AF_INET, LibC.SOCK_DGRAM, LibC.IPPROTO_ICMP);
-        if (fd >= 0) {
-            return new IcmpSocket(fd, Kind.DATAGRAM);
+        IcmpSocket datagram = tryOpen(Kind.DATAGRAM);
+        if (datagram != null) {
+            return datagram;
         }
         String datagramError = LibC.lastError();
-        fd = LibC.socket(LibC.AF_INET, LibC.SOCK_RAW, LibC.IPPROTO_ICMP);
-        if (fd >= 0) {
-            // Only echo replies reach the socket; the kernel filters every other ICMP type.
-            int[] mask = {~(1 << IcmpPacket.ECHO_REPLY)};
-            if (LibC.setsockopt(fd, LibC.SOL_RAW, LibC.ICMP_FILTER, mask, Integer.BYTES) != 0) {
-                LOG.warn("ICMP_FILTER on the raw icmp socket failed, filtering in Java: {}", LibC.lastError());
-            }
-            return new IcmpSocket(fd, Kind.RAW);
+        IcmpSocket raw = tryOpen(Kind.RAW);
+        if (raw != null) {
+            return raw;
         }
         String rawError = LibC.lastError();
         throw new IllegalStateException(unavailableMessage(LibC.getegid(), pingGroupRange(), datagramError, rawError));
+    }
+
+    /** A new socket of this kind, or null with errno set when the kernel refuses it. */
+    static IcmpSocket tryOpen(Kind kind) {
+        if (kind == Kind.DATAGRAM) {
+            int fd = LibC.socket(LibC.AF_INET, LibC.SOCK_DGRAM, LibC.IPPROTO_ICMP);
+            return fd < 0 ? null : new IcmpSocket(fd, Kind.DATAGRAM);
+        }
+        int fd = LibC.socket(LibC.AF_INET, LibC.SOCK_RAW, LibC.IPPROTO_ICMP);
+        if (fd < 0) {
+            return null;
+        }
+        // Only echo replies reach the socket; the kernel filters every other ICMP type.
+        int[] mask = {~(1 << IcmpPacket.ECHO_REPLY)};
+        if (LibC.setsockopt(fd, LibC.SOL_RAW, LibC.ICMP_FILTER, mask, Integer.BYTES) != 0) {
+            LOG.warn("ICMP_FILTER on the raw icmp socket failed, filtering in Java: {}", LibC.lastError());
+        }
+        return new IcmpSocket(fd, Kind.RAW);
     }
 
     /**

@@ -26,6 +26,7 @@ import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SRVRecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
@@ -40,6 +41,7 @@ public final class TestDnsServer implements AutoCloseable {
     record Query(String transport, String type, String name) {}
 
     private final Map<Name, List<InetAddress>> zone = new ConcurrentHashMap<>();
+    private final Map<Name, List<SRVRecord>> services = new ConcurrentHashMap<>();
     private final List<Query> queries = new CopyOnWriteArrayList<>();
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
     private final DatagramSocket udp;
@@ -81,6 +83,23 @@ public final class TestDnsServer implements AutoCloseable {
                 addresses.add(Address.getByAddress(ip));
             }
             zone.put(Name.fromString(name, Name.root), List.copyOf(addresses));
+            return this;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Serves {@code name} (e.g. {@code _db._tcp.test.}) with SRV records, each "host:port". */
+    public TestDnsServer withSrv(String name, String... hostPorts) {
+        try {
+            Name service = Name.fromString(name, Name.root);
+            List<SRVRecord> records = new ArrayList<>();
+            for (String hostPort : hostPorts) {
+                int colon = hostPort.lastIndexOf(':');
+                records.add(new SRVRecord(service, DClass.IN, 60, 10, 10, Integer.parseInt(hostPort.substring(colon + 1)),
+                        Name.fromString(hostPort.substring(0, colon), Name.root)));
+            }
+            services.put(service, List.copyOf(records));
             return this;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -172,7 +191,10 @@ public final class TestDnsServer implements AutoCloseable {
         }
         response.addRecord(question, Section.QUESTION);
         List<InetAddress> addresses = zone.get(question.getName());
-        if (addresses == null) {
+        List<SRVRecord> srv = services.get(question.getName());
+        if (srv != null && question.getType() == Type.SRV) {
+            srv.forEach(record -> response.addRecord(record, Section.ANSWER));
+        } else if (addresses == null) {
             response.getHeader().setRcode(Rcode.NXDOMAIN);
         } else if (question.getType() == Type.A) {
             for (InetAddress address : addresses) {

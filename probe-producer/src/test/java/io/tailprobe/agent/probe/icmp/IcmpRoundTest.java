@@ -31,7 +31,7 @@ class IcmpRoundTest {
         assertThat(round.packetsReordered()).isZero();
         assertThat(round.rttNanos()).containsExactly(3 * MS, 1 * MS, 2 * MS);
         assertThat(round.medianRttNanos()).isEqualTo(2 * MS);
-        assertThat(elapsedNanos).isBetween(SHORT_TIMEOUT.toNanos(), SHORT_TIMEOUT.toNanos() + 300 * MS);
+        assertThat(elapsedNanos).isBetween(SHORT_TIMEOUT.toNanos(), SHORT_TIMEOUT.toNanos() + 2_000 * MS);
         assertThat(pinger.closed).as("the exchange is closed so late replies are dropped").isTrue();
     }
 
@@ -75,7 +75,8 @@ class IcmpRoundTest {
         assertThat(result.packetsSent()).isEqualTo(3);
         assertThat(result.packetsReceived()).isZero();
         assertThat(result.latencyNanos()).isNull();
-        assertThat(elapsedNanos).isBetween(SHORT_TIMEOUT.toNanos(), SHORT_TIMEOUT.toNanos() + 300 * MS);
+        // waits the whole timeout, and gives up then rather than at some later deadline (2 s margin for a loaded CI host)
+        assertThat(elapsedNanos).isBetween(SHORT_TIMEOUT.toNanos(), SHORT_TIMEOUT.toNanos() + 2_000 * MS);
     }
 
     @Test
