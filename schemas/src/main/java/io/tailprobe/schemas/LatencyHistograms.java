@@ -1,8 +1,13 @@
 package io.tailprobe.schemas;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import org.HdrHistogram.AbstractHistogram;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.PackedHistogram;
 
 /**
  * How Tailprobe records latencies: HdrHistograms of nanoseconds with 3 significant digits and a
@@ -28,23 +33,175 @@ public final class LatencyHistograms {
         return histogram;
     }
 
+    /**
+     * The same histogram in HdrHistogram's packed layout: memory grows with the buckets in use (a
+     * few hundred bytes for a window of a few hundred samples) where the plain layout allocates
+     * every bucket of its range up front (tens of KB). For the many small histograms an aggregator
+     * keeps open; recording costs a little more, reading and encoding are the same.
+     */
+    public static PackedHistogram newPackedHistogram() {
+        PackedHistogram histogram = new PackedHistogram(LOWEST_DISCERNIBLE_VALUE_NANOS,
+                INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS, NUMBER_OF_SIGNIFICANT_VALUE_DIGITS);
+        histogram.setAutoResize(true);
+        return histogram;
+    }
+
     /** Records one latency; values below the lowest discernible value count as that value. */
     public static void record(Histogram histogram, long valueNanos) {
         histogram.recordValue(Math.max(valueNanos, 0L));
     }
 
-    public static byte[] encode(Histogram histogram) {
-        ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
-        int length = histogram.encodeIntoCompressedByteBuffer(buffer);
-        byte[] bytes = new byte[length];
-        buffer.flip();
-        buffer.get(bytes);
-        return bytes;
+    /**
+     * HdrHistogram's compressed encoding (readable by {@code decodeFromCompressedByteBuffer} and
+     * HdrHistogram's tools), byte for byte what {@code encodeIntoCompressedByteBuffer} writes: a
+     * cookie, the deflated length, then the uncompressed V2 encoding deflated. Done here because
+     * HdrHistogram's own method keeps its uncompressed buffer (as large as the histogram's whole
+     * range) on every histogram it ever encoded and allocates a native Deflater per call; here both
+     * are reused per thread.
+     */
+    public static byte[] encode(AbstractHistogram histogram) {
+        EncodeBuffers buffers = Thread.currentThread().isVirtual() ? new EncodeBuffers() : ENCODE_BUFFERS.get();
+        ByteBuffer uncompressed = buffers.uncompressed(histogram.getNeededByteBufferCapacity());
+        int uncompressedLength = histogram.encodeIntoByteBuffer(uncompressed);
+        return deflate(buffers, uncompressedLength);
+    }
+
+    private static byte[] deflate(EncodeBuffers buffers, int uncompressedLength) {
+        ByteBuffer uncompressed = buffers.uncompressed;
+        Deflater deflater = buffers.deflater;
+        deflater.reset();
+        deflater.setInput(uncompressed.array(), 0, uncompressedLength);
+        deflater.finish();
+        byte[] compressed = buffers.compressed(uncompressedLength + 64);
+        int compressedLength = deflater.deflate(compressed, COMPRESSED_HEADER_BYTES,
+                compressed.length - COMPRESSED_HEADER_BYTES);
+        if (!deflater.finished()) {
+            throw new IllegalStateException("deflated histogram larger than its uncompressed encoding");
+        }
+        ByteBuffer.wrap(compressed).putInt(V2_COMPRESSED_ENCODING_COOKIE).putInt(compressedLength);
+        return Arrays.copyOf(compressed, COMPRESSED_HEADER_BYTES + compressedLength);
+    }
+
+    /**
+     * {@link #encode} of a histogram holding exactly {@code values[0..size)}, without building one:
+     * the V2 encoding is written straight from the sorted values (bucket indexes by HdrHistogram's
+     * own arithmetic for this class's parameters), so a window of a dozen samples costs a sort and
+     * a few bytes, not a walk over thousands of empty buckets. Sorts {@code values[0..size)} in place.
+     */
+    public static byte[] encodeValues(long[] values, int size) {
+        Arrays.sort(values, 0, size);
+        if (size > 0 && (values[0] < 0 || values[size - 1] > INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS)) {
+            Histogram histogram = newHistogram(); // negative (clamped) or beyond the initial range (resized)
+            for (int i = 0; i < size; i++) {
+                record(histogram, values[i]);
+            }
+            return encode(histogram);
+        }
+        EncodeBuffers buffers = Thread.currentThread().isVirtual() ? new EncodeBuffers() : ENCODE_BUFFERS.get();
+        ByteBuffer uncompressed = buffers.uncompressed(V2_HEADER_BYTES + (2 * size + 1) * MAX_ZIGZAG_BYTES);
+        uncompressed.putInt(V2_ENCODING_COOKIE).putInt(0).putInt(0).putInt(NUMBER_OF_SIGNIFICANT_VALUE_DIGITS)
+                .putLong(LOWEST_DISCERNIBLE_VALUE_NANOS).putLong(INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS).putDouble(1.0);
+        int nextIndex = 0;
+        int i = 0;
+        while (i < size) {
+            int index = countsIndex(values[i]);
+            long count = 0;
+            while (i < size && countsIndex(values[i]) == index) {
+                count++;
+                i++;
+            }
+            int zeros = index - nextIndex;
+            if (zeros == 1) {
+                putZigZag(uncompressed, 0);
+            } else if (zeros > 1) {
+                putZigZag(uncompressed, -zeros);
+            }
+            putZigZag(uncompressed, count);
+            nextIndex = index + 1;
+        }
+        if (size == 0) {
+            putZigZag(uncompressed, 0); // an empty histogram encodes its one (empty) bucket 0
+        }
+        uncompressed.putInt(4, uncompressed.position() - V2_HEADER_BYTES);
+        return deflate(buffers, uncompressed.position());
+    }
+
+    /** HdrHistogram's countsArrayIndex for lowest discernible value 1000 and 3 significant digits. */
+    static int countsIndex(long value) {
+        int bucketIndex = LEADING_ZERO_COUNT_BASE - Long.numberOfLeadingZeros(value | SUB_BUCKET_MASK);
+        int subBucketIndex = (int) (value >>> (bucketIndex + UNIT_MAGNITUDE));
+        return ((bucketIndex + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + subBucketIndex - SUB_BUCKET_HALF_COUNT;
+    }
+
+    /** HdrHistogram's ZigZag LEB128: 7 bits a byte, the ninth byte carries the last 8. */
+    private static void putZigZag(ByteBuffer buffer, long value) {
+        long v = (value << 1) ^ (value >> 63);
+        for (int groups = 0; groups < 8; groups++) {
+            if (v >>> 7 == 0) {
+                buffer.put((byte) v);
+                return;
+            }
+            buffer.put((byte) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        buffer.put((byte) v);
+    }
+
+    /** floor(log2(1000)): the low bits below the lowest discernible value. */
+    private static final int UNIT_MAGNITUDE = 9;
+    /** log2 of half of 2048 sub-buckets (the power of two above 2 × 10^3). */
+    private static final int SUB_BUCKET_HALF_COUNT_MAGNITUDE = 10;
+    private static final int SUB_BUCKET_HALF_COUNT = 1 << SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+    private static final long SUB_BUCKET_MASK = ((1L << (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1)) - 1) << UNIT_MAGNITUDE;
+    private static final int LEADING_ZERO_COUNT_BASE = 64 - UNIT_MAGNITUDE - (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1);
+    /** Cookie, payload length, normalizing offset, digits, lowest, highest, conversion ratio. */
+    private static final int V2_HEADER_BYTES = 40;
+    private static final int MAX_ZIGZAG_BYTES = 9;
+    /** HdrHistogram's V2 (uncompressed) cookie with a word size of 8. */
+    private static final int V2_ENCODING_COOKIE = 0x1c849303 | 0x10;
+
+    /** HdrHistogram's V2 compressed cookie with a word size of 8 (AbstractHistogram.getCompressedEncodingCookie). */
+    private static final int V2_COMPRESSED_ENCODING_COOKIE = 0x1c849304 | 0x10;
+    private static final int COMPRESSED_HEADER_BYTES = 8;
+    private static final ThreadLocal<EncodeBuffers> ENCODE_BUFFERS = ThreadLocal.withInitial(EncodeBuffers::new);
+
+    /** One thread's scratch space for {@link #encode}. */
+    private static final class EncodeBuffers {
+        final Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
+        ByteBuffer uncompressed = ByteBuffer.allocate(0);
+        private byte[] compressed = new byte[0];
+
+        ByteBuffer uncompressed(int capacity) {
+            if (uncompressed.capacity() < capacity) {
+                uncompressed = ByteBuffer.allocate(capacity).order(ByteOrder.BIG_ENDIAN);
+            }
+            uncompressed.clear();
+            return uncompressed;
+        }
+
+        byte[] compressed(int capacity) {
+            if (compressed.length < capacity) {
+                compressed = new byte[capacity];
+            }
+            return compressed;
+        }
     }
 
     public static Histogram decode(ByteBuffer compressed) {
         try {
             Histogram histogram = Histogram.decodeFromCompressedByteBuffer(compressed.duplicate(),
+                    INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS);
+            histogram.setAutoResize(true);
+            return histogram;
+        } catch (DataFormatException e) {
+            throw new IllegalArgumentException("not an HdrHistogram compressed encoding: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #decode(ByteBuffer)} into the packed layout ({@link #newPackedHistogram()}). */
+    public static PackedHistogram decodePacked(ByteBuffer compressed) {
+        try {
+            PackedHistogram histogram = PackedHistogram.decodeFromCompressedByteBuffer(compressed.duplicate(),
                     INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS);
             histogram.setAutoResize(true);
             return histogram;
