@@ -7,6 +7,7 @@ import io.tailprobe.common.PrometheusText;
 import io.tailprobe.schemas.TopicSpecs;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.streams.KafkaStreams;
@@ -30,7 +31,10 @@ public final class Aggregator implements AutoCloseable {
             TopicSpecs.ensure(admin, config.topics().partitions(), config.topics().replicationFactor());
         }
         AggregatorMetrics metrics = new AggregatorMetrics();
-        KafkaStreams streams = new KafkaStreams(LatencyTopology.build(config, metrics), streamsProperties(config));
+        AtomicReference<KafkaStreams> app = new AtomicReference<>();
+        KafkaStreams streams = new KafkaStreams(LatencyTopology.build(config, metrics, InputLag.of(app::get)),
+                streamsProperties(config));
+        app.set(streams);
         metrics.lag(() -> recordsLagMax(streams));
         Javalin http = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;

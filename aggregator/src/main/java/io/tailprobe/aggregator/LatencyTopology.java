@@ -35,12 +35,18 @@ public final class LatencyTopology {
     }
 
     public static Topology build(AggregatorConfig config, AggregatorMetrics metrics) {
+        return build(config, metrics, InputLag.CAUGHT_UP);
+    }
+
+    /** @param inputLag how far each input partition is behind; windows idle-close only when caught up */
+    public static Topology build(AggregatorConfig config, AggregatorMetrics metrics, InputLag inputLag) {
         Topology topology = new Topology();
+        CommitHookedStores commitHooks = new CommitHookedStores();
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SAMPLES);
-        topology.addProcessor(WINDOW_PROCESSOR, () -> new WindowProcessor(config, metrics), SOURCE);
+        topology.addProcessor(WINDOW_PROCESSOR, () -> new WindowProcessor(config, metrics, commitHooks, inputLag), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(WindowProcessor.WINDOWS_STORE), Serdes.String(), Topics.histogramSerde()),
-                WINDOW_PROCESSOR);
+                commitHooks.wrap(Stores.persistentKeyValueStore(WindowProcessor.WINDOWS_STORE)),
+                Serdes.String(), Topics.histogramSerde()), WINDOW_PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.inMemoryKeyValueStore(WindowProcessor.STREAM_TIME_STORE), Serdes.String(), Serdes.Long()),
                 WINDOW_PROCESSOR);

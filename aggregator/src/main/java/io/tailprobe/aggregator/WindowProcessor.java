@@ -10,14 +10,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -31,10 +30,16 @@ import org.slf4j.LoggerFactory;
  * Adds each sample to its tumbling window, once for its host and once fleet-wide ({@code *}),
  * and emits a window when stream time passes its end plus the grace period.
  *
+ * <p>Open windows live in memory with their histograms decoded ({@link OpenWindow}), so a sample
+ * costs a few increments, not a decode and an encode of every histogram it touches. Just before
+ * each commit, the windows changed since the last one (and stream time) are written to the
+ * changelogged stores ({@link CommitHookedStores}), so a commit holds exactly the state of the
+ * offsets it commits; a restart or a rebalance reads them back.
+ *
  * <p>Stream time is the largest scheduled start seen in this task's partitions (kept in a store,
  * so it survives restarts). Samples for a window that has already closed are dead-lettered as
- * late. When nothing has arrived for {@code idleClose} of wall-clock time, stream time moves up
- * to the wall clock, so the last windows close after probes stop.
+ * late. When nothing has arrived for {@code idleClose} of wall-clock time and the partition is
+ * caught up, stream time moves up to the wall clock, so the last windows close after probes stop.
  */
 final class WindowProcessor implements Processor<String, byte[], String, byte[]> {
     static final String WINDOWS_STORE = "open-windows";
@@ -52,18 +57,28 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     /** Rollup resolutions, coarser than the base one. */
     private final int[] rollupSeconds;
     private final AggregatorMetrics metrics;
+    private final CommitHookedStores commitHooks;
+    private final InputLag inputLag;
     private final Set<DeadLetterReason> reasonsLogged = EnumSet.noneOf(DeadLetterReason.class);
     private final Serializer<WindowedHistogram> histogramSerializer = Topics.histogramSerde().serializer();
 
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, WindowedHistogram> windows;
     private KeyValueStore<String, Long> streamTimeStore;
-    /** Open windows by end time; rebuilt from the store on start. */
-    private final TreeMap<Long, Set<String>> openByEndMillis = new TreeMap<>();
+    /** Every open window by store key; read from the store on start. */
+    private final Map<String, OpenWindow> open = new HashMap<>();
+    /** The last base window each series and host (or fleet) added to: most samples land there. */
+    private final Map<String, OpenWindow> latestBySeriesHost = new HashMap<>();
+    /** Open windows by end time. */
+    private final TreeMap<Long, List<OpenWindow>> openByEndMillis = new TreeMap<>();
+    private final List<OpenWindow> dirty = new ArrayList<>();
     private long streamTimeMillis = Long.MIN_VALUE;
+    private long storedStreamTimeMillis = Long.MIN_VALUE;
     private long lastRecordWallMillis;
+    private long lastLagLogWallMillis = Long.MIN_VALUE / 2;
 
-    WindowProcessor(AggregatorConfig config, AggregatorMetrics metrics) {
+    WindowProcessor(AggregatorConfig config, AggregatorMetrics metrics, CommitHookedStores commitHooks,
+                    InputLag inputLag) {
         this.windowSizeMillis = config.window().size().toMillis();
         this.resolutionSeconds = config.windowSizeSeconds();
         this.graceMillis = config.window().grace().toMillis();
@@ -71,6 +86,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         this.maxLatencyNanos = config.maxLatency().toNanos();
         this.rollupSeconds = config.window().rollups().stream().mapToInt(d -> (int) d.toSeconds()).toArray();
         this.metrics = metrics;
+        this.commitHooks = commitHooks;
+        this.inputLag = inputLag;
     }
 
     @Override
@@ -80,12 +97,13 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         this.streamTimeStore = context.getStateStore(STREAM_TIME_STORE);
         Long stored = streamTimeStore.get(STREAM_TIME_KEY);
         streamTimeMillis = stored == null ? Long.MIN_VALUE : stored;
+        storedStreamTimeMillis = streamTimeMillis;
         try (KeyValueIterator<String, WindowedHistogram> all = windows.all()) {
             while (all.hasNext()) {
-                KeyValue<String, WindowedHistogram> open = all.next();
-                track(open.key, open.value.getWindowEndMillis());
+                track(OpenWindow.of(all.next().value));
             }
         }
+        commitHooks.register(context.taskId(), this::writeChanges);
         lastRecordWallMillis = context.currentSystemTimeMs();
         context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::closeIdleWindows);
     }
@@ -120,10 +138,58 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             return;
         }
         metrics.sampleIn();
-        addTo(new HistogramKey(series, sample.getHost(), resolutionSeconds, windowStart), sample);
-        addTo(new HistogramKey(series, HistogramKey.FLEET, resolutionSeconds, windowStart), sample);
+        baseWindow(series, record.key(), sample.getHost(), windowStart).add(sample);
+        baseWindow(series, record.key(), HistogramKey.FLEET, windowStart).add(sample);
         if (eventMillis > streamTimeMillis) {
             advanceStreamTime(eventMillis);
+        }
+    }
+
+    /** The open base window of {@code series} and {@code host} starting at {@code windowStart}, marked dirty. */
+    private OpenWindow baseWindow(SeriesKey series, String seriesKey, String host, long windowStart) {
+        String seriesHost = seriesKey + SeriesKey.SEPARATOR + host;
+        OpenWindow window = latestBySeriesHost.get(seriesHost);
+        if (window == null || window.key().windowStartMillis() != windowStart || !isOpen(window)) {
+            window = openWindow(new HistogramKey(series, host, resolutionSeconds, windowStart));
+            latestBySeriesHost.put(seriesHost, window);
+        }
+        markDirty(window);
+        return window;
+    }
+
+    private boolean isOpen(OpenWindow window) {
+        return open.get(window.storeKey()) == window;
+    }
+
+    private OpenWindow openWindow(HistogramKey key) {
+        OpenWindow window = open.get(key.encode());
+        if (window == null) {
+            window = OpenWindow.empty(key);
+            track(window);
+        }
+        return window;
+    }
+
+    private void markDirty(OpenWindow window) {
+        if (!window.dirty) {
+            window.dirty = true;
+            dirty.add(window);
+        }
+    }
+
+    /** Before each commit: the changed open windows and stream time into the changelogged stores. */
+    private void writeChanges() {
+        for (OpenWindow window : dirty) {
+            if (window.dirty && isOpen(window)) {
+                windows.put(window.storeKey(), window.toRecord());
+                window.stored = true;
+            }
+            window.dirty = false;
+        }
+        dirty.clear();
+        if (streamTimeMillis != storedStreamTimeMillis) {
+            streamTimeStore.put(STREAM_TIME_KEY, streamTimeMillis);
+            storedStreamTimeMillis = streamTimeMillis;
         }
     }
 
@@ -147,69 +213,80 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         return null;
     }
 
-    private void addTo(HistogramKey key, LatencySample sample) {
-        String storeKey = key.encode();
-        WindowedHistogram window = windows.get(storeKey);
-        if (window == null) {
-            window = WindowedHistograms.empty(key, resolutionSeconds);
-            track(storeKey, window.getWindowEndMillis());
-        }
-        WindowedHistograms.add(window, sample);
-        windows.put(storeKey, window);
-    }
-
-    private void track(String storeKey, long windowEndMillis) {
-        openByEndMillis.computeIfAbsent(windowEndMillis, end -> new HashSet<>()).add(storeKey);
+    private void track(OpenWindow window) {
+        open.put(window.storeKey(), window);
+        openByEndMillis.computeIfAbsent(window.windowEndMillis(), end -> new ArrayList<>()).add(window);
     }
 
     private void advanceStreamTime(long millis) {
         streamTimeMillis = millis;
-        streamTimeStore.put(STREAM_TIME_KEY, millis);
         emitClosedWindows();
     }
 
     private void emitClosedWindows() {
         while (!openByEndMillis.isEmpty() && openByEndMillis.firstKey() + graceMillis <= streamTimeMillis) {
-            Map.Entry<Long, Set<String>> closing = openByEndMillis.pollFirstEntry();
+            List<OpenWindow> closing = openByEndMillis.pollFirstEntry().getValue();
             // Base windows first: each one is added into its rollups, which may close in this same pass.
-            List<HistogramKey> keys = new ArrayList<>(closing.getValue().stream().map(HistogramKey::parse).toList());
-            keys.sort(Comparator.comparingInt(HistogramKey::resolutionSeconds).thenComparing(HistogramKey::encode));
-            for (HistogramKey key : keys) {
-                String storeKey = key.encode();
-                WindowedHistogram window = windows.delete(storeKey);
-                if (window == null) {
-                    continue;
+            closing.sort(Comparator.comparingInt((OpenWindow w) -> w.key().resolutionSeconds())
+                    .thenComparing(OpenWindow::storeKey));
+            for (OpenWindow window : closing) {
+                String storeKey = window.storeKey();
+                open.remove(storeKey);
+                latestBySeriesHost.remove(window.key().series().encode() + SeriesKey.SEPARATOR + window.key().host(),
+                        window);
+                if (window.stored) {
+                    windows.delete(storeKey);
                 }
-                if (key.resolutionSeconds() == resolutionSeconds) {
-                    rollUp(key, window);
+                if (window.key().resolutionSeconds() == resolutionSeconds) {
+                    rollUp(window);
                 }
-                context.forward(new Record<>(storeKey, histogramSerializer.serialize(Topics.HISTOGRAMS, window),
-                        window.getWindowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
+                WindowedHistogram record = window.toRecord();
+                context.forward(new Record<>(storeKey, histogramSerializer.serialize(Topics.HISTOGRAMS, record),
+                        window.key().windowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
                 metrics.windowEmitted();
             }
         }
     }
 
-    private void rollUp(HistogramKey base, WindowedHistogram window) {
+    private void rollUp(OpenWindow base) {
+        HistogramKey baseKey = base.key();
         for (int seconds : rollupSeconds) {
             long sizeMillis = seconds * 1000L;
-            long start = base.windowStartMillis() - Math.floorMod(base.windowStartMillis(), sizeMillis);
-            HistogramKey key = new HistogramKey(base.series(), base.host(), seconds, start);
-            String storeKey = key.encode();
-            WindowedHistogram rollup = windows.get(storeKey);
-            if (rollup == null) {
-                rollup = WindowedHistograms.empty(key, seconds);
-                track(storeKey, rollup.getWindowEndMillis());
-            }
-            WindowedHistograms.merge(rollup, window);
-            windows.put(storeKey, rollup);
+            long start = baseKey.windowStartMillis() - Math.floorMod(baseKey.windowStartMillis(), sizeMillis);
+            OpenWindow rollup = openWindow(new HistogramKey(baseKey.series(), baseKey.host(), seconds, start));
+            rollup.merge(base);
+            markDirty(rollup);
         }
     }
 
+    /**
+     * Idle means: nothing processed for {@code idleClose} of wall-clock time while the partition is
+     * caught up. A consumer that is behind (a backlog after a restart, a slow fetch) is not idle,
+     * or the backlog's samples would all arrive late.
+     */
     private void closeIdleWindows(long wallClockMillis) {
-        if (wallClockMillis - lastRecordWallMillis >= idleCloseMillis && wallClockMillis > streamTimeMillis
-                && !openByEndMillis.isEmpty()) {
+        if (wallClockMillis - lastRecordWallMillis < idleCloseMillis || wallClockMillis <= streamTimeMillis
+                || openByEndMillis.isEmpty()) {
+            return;
+        }
+        long lag = inputLag.records(context.taskId().partition());
+        if (lag != 0) {
+            if (wallClockMillis - lastLagLogWallMillis >= 60_000) {
+                lastLagLogWallMillis = wallClockMillis;
+                LOG.info("task {} idle for {} ms but its input lag is {} records ({}): its {} open windows stay open",
+                        context.taskId(), wallClockMillis - lastRecordWallMillis, lag, lag < 0 ? "not known yet" : "behind",
+                        open.size());
+            }
+        } else {
+            long emittedBefore = metrics.windowsEmitted();
+            long streamTimeBefore = streamTimeMillis;
             advanceStreamTime(wallClockMillis);
+            long emitted = metrics.windowsEmitted() - emittedBefore;
+            if (emitted > 0) {
+                LOG.info("task {} idle for {} ms and caught up: stream time moved from {} to the wall clock {}, "
+                        + "closing windows ({} emitted by this aggregator so far)", context.taskId(),
+                        wallClockMillis - lastRecordWallMillis, streamTimeBefore, wallClockMillis, metrics.windowsEmitted());
+            }
         }
     }
 

@@ -105,8 +105,9 @@ class PipelineEndToEndTest {
         assertThat(answer.path("responseTime").path("count").asLong()).isEqualTo(produced);
         double serviceP50Millis = answer.path("serviceTime").path("quantilesMillis").path("0.5").asDouble();
         double responseP50Millis = answer.path("responseTime").path("quantilesMillis").path("0.5").asDouble();
-        assertThat(serviceP50Millis).isBetween(20.0, 22.0);
-        assertThat(responseP50Millis).isBetween(20.0, 22.0);
+        // the server's 20 ms sleep overshoots by a few ms when the 2-core CI host is busy
+        assertThat(serviceP50Millis).isBetween(20.0, 25.0);
+        assertThat(responseP50Millis).isBetween(20.0, 25.0);
         assertThat(answer.path("serviceTime").path("minMillis").asDouble()).isGreaterThanOrEqualTo(20.0);
 
         String aggregatorMetrics = http.send(HttpRequest.newBuilder(URI.create(

@@ -1,0 +1,169 @@
+package io.tailprobe.aggregator;
+
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.LatencySample;
+import io.tailprobe.schemas.Outcome;
+import io.tailprobe.schemas.Phases;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One window of one series and host while it is open, with its latencies in memory
+ * ({@link Latencies}: the values themselves while few, a packed HdrHistogram beyond), so adding a
+ * sample is a few appends. The window becomes a {@link WindowedHistogram} record, with HdrHistogram's
+ * compressed encoding, only when it is written to the store at a commit or emitted at its close. Every sample counts under its outcome; only OK
+ * samples are recorded in the latency histograms (a timeout's latency is unknown, only bounded
+ * below), and min/max are exact over them.
+ */
+final class OpenWindow {
+    private static final Outcome[] OUTCOMES = Outcome.values();
+
+    private final HistogramKey key;
+    private final String storeKey;
+    private long sampleCount;
+    private final long[] outcomeCounts = new long[OUTCOMES.length];
+    /** Counts read from a record under outcome names this build does not know; kept, not lost. */
+    private final Map<String, Long> otherOutcomeCounts = new HashMap<>();
+    private long minServiceNanos = Long.MAX_VALUE;
+    private long maxServiceNanos = Long.MIN_VALUE;
+    private long minResponseNanos = Long.MAX_VALUE;
+    private long maxResponseNanos = Long.MIN_VALUE;
+    private final Latencies service;
+    private final Latencies response;
+    /** By phase name in the order phases happen; created on the first sample that has the phase. */
+    private final Map<String, Latencies> phases = new LinkedHashMap<>();
+    /** Changed since it was last written to the store (kept by the processor). */
+    boolean dirty;
+    /** Has a value in the store (written at a commit, or read back at start) that closing must delete. */
+    boolean stored;
+
+    private OpenWindow(HistogramKey key, Latencies service, Latencies response) {
+        this.key = key;
+        this.storeKey = key.encode();
+        this.service = service;
+        this.response = response;
+    }
+
+    static OpenWindow empty(HistogramKey key) {
+        return new OpenWindow(key, new Latencies(), new Latencies());
+    }
+
+    /** Decodes a window the store kept across a restart or rebalance. */
+    static OpenWindow of(WindowedHistogram record) {
+        OpenWindow window = new OpenWindow(HistogramKey.of(record),
+                Latencies.decode(record.getServiceTimeHistogram()), Latencies.decode(record.getResponseTimeHistogram()));
+        window.sampleCount = record.getSampleCount();
+        record.getOutcomeCounts().forEach(window::addOutcomeCount);
+        window.minServiceNanos = orElse(record.getMinServiceTimeNanos(), Long.MAX_VALUE);
+        window.maxServiceNanos = orElse(record.getMaxServiceTimeNanos(), Long.MIN_VALUE);
+        window.minResponseNanos = orElse(record.getMinResponseTimeNanos(), Long.MAX_VALUE);
+        window.maxResponseNanos = orElse(record.getMaxResponseTimeNanos(), Long.MIN_VALUE);
+        for (String phase : Phases.NAMES) {
+            ByteBuffer encoded = record.getPhaseHistograms().get(phase);
+            if (encoded != null) {
+                window.phases.put(phase, Latencies.decode(encoded));
+            }
+        }
+        window.stored = true;
+        return window;
+    }
+
+    HistogramKey key() {
+        return key;
+    }
+
+    String storeKey() {
+        return storeKey;
+    }
+
+    long windowEndMillis() {
+        return key.windowStartMillis() + key.resolutionSeconds() * 1000L;
+    }
+
+    long sampleCount() {
+        return sampleCount;
+    }
+
+    void add(LatencySample sample) {
+        sampleCount++;
+        outcomeCounts[sample.getOutcome().ordinal()]++;
+        if (sample.getOutcome() != Outcome.OK) {
+            return;
+        }
+        long serviceNanos = sample.getServiceTimeNanos();
+        long responseNanos = sample.getResponseTimeNanos();
+        service.record(serviceNanos);
+        response.record(responseNanos);
+        minServiceNanos = Math.min(minServiceNanos, serviceNanos);
+        maxServiceNanos = Math.max(maxServiceNanos, serviceNanos);
+        minResponseNanos = Math.min(minResponseNanos, responseNanos);
+        maxResponseNanos = Math.max(maxResponseNanos, responseNanos);
+        Phases.forEachPresent(sample.getPhases(), this::recordPhase);
+    }
+
+    private void recordPhase(String phase, long nanos) {
+        phases.computeIfAbsent(phase, p -> new Latencies()).record(nanos);
+    }
+
+    /** Adds every count and histogram of {@code other} (exact: histograms add). */
+    void merge(OpenWindow other) {
+        sampleCount += other.sampleCount;
+        for (int i = 0; i < outcomeCounts.length; i++) {
+            outcomeCounts[i] += other.outcomeCounts[i];
+        }
+        other.otherOutcomeCounts.forEach((outcome, count) -> otherOutcomeCounts.merge(outcome, count, Long::sum));
+        service.addAll(other.service);
+        response.addAll(other.response);
+        other.phases.forEach((phase, latencies) -> phases.computeIfAbsent(phase, p -> new Latencies()).addAll(latencies));
+        minServiceNanos = Math.min(minServiceNanos, other.minServiceNanos);
+        maxServiceNanos = Math.max(maxServiceNanos, other.maxServiceNanos);
+        minResponseNanos = Math.min(minResponseNanos, other.minResponseNanos);
+        maxResponseNanos = Math.max(maxResponseNanos, other.maxResponseNanos);
+    }
+
+    /** The record for the store and for {@code latency.histograms}; encodes every histogram. */
+    WindowedHistogram toRecord() {
+        Map<String, Long> outcomes = new HashMap<>(otherOutcomeCounts);
+        for (int i = 0; i < outcomeCounts.length; i++) {
+            if (outcomeCounts[i] > 0) {
+                outcomes.put(OUTCOMES[i].name(), outcomeCounts[i]);
+            }
+        }
+        Map<String, ByteBuffer> phaseHistograms = new LinkedHashMap<>();
+        phases.forEach((phase, latencies) -> phaseHistograms.put(phase, latencies.encode()));
+        boolean anyOk = maxServiceNanos != Long.MIN_VALUE;
+        return WindowedHistogram.newBuilder()
+                .setTarget(key.series().target()).setProbeType(key.series().probeType())
+                .setProtocol(key.series().protocol()).setHost(key.host())
+                .setResolutionSeconds(key.resolutionSeconds())
+                .setWindowStartMillis(key.windowStartMillis())
+                .setWindowEndMillis(windowEndMillis())
+                .setSampleCount(sampleCount)
+                .setOutcomeCounts(outcomes)
+                .setMinServiceTimeNanos(anyOk ? minServiceNanos : null)
+                .setMaxServiceTimeNanos(anyOk ? maxServiceNanos : null)
+                .setMinResponseTimeNanos(anyOk ? minResponseNanos : null)
+                .setMaxResponseTimeNanos(anyOk ? maxResponseNanos : null)
+                .setServiceTimeHistogram(service.encode())
+                .setResponseTimeHistogram(response.encode())
+                .setPhaseHistograms(phaseHistograms)
+                .build();
+    }
+
+    private void addOutcomeCount(String outcome, long count) {
+        for (Outcome known : OUTCOMES) {
+            if (known.name().equals(outcome)) {
+                outcomeCounts[known.ordinal()] += count;
+                return;
+            }
+        }
+        otherOutcomeCounts.merge(outcome, count, Long::sum);
+    }
+
+    private static long orElse(Long value, long otherwise) {
+        return value == null ? otherwise : value;
+    }
+}
