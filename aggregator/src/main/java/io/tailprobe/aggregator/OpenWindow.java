@@ -1,5 +1,6 @@
 package io.tailprobe.aggregator;
 
+import io.tailprobe.schemas.BucketCounts;
 import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.Outcome;
@@ -11,12 +12,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One window of one series and host while it is open, with its latencies in memory
- * ({@link Latencies}: the values themselves while few, a packed HdrHistogram beyond), so adding a
- * sample is a few appends. The window becomes a {@link WindowedHistogram} record, with HdrHistogram's
- * compressed encoding, only when it is written to the store at a commit or emitted at its close. Every sample counts under its outcome; only OK
- * samples are recorded in the latency histograms (a timeout's latency is unknown, only bounded
- * below), and min/max are exact over them.
+ * One window of one series and host while it is open, with its latencies in memory as
+ * {@link BucketCounts} (the non-empty buckets only), so adding a sample is a few binary searches.
+ * The window becomes a {@link WindowedHistogram} record, with HdrHistogram's compressed encoding,
+ * only when it is written to the store at a commit or emitted at its close. Every sample counts
+ * under its outcome; only OK samples are recorded in the latency histograms (a timeout's latency
+ * is unknown, only bounded below), and min/max are exact over them.
  */
 final class OpenWindow {
     private static final Outcome[] OUTCOMES = Outcome.values();
@@ -31,16 +32,16 @@ final class OpenWindow {
     private long maxServiceNanos = Long.MIN_VALUE;
     private long minResponseNanos = Long.MAX_VALUE;
     private long maxResponseNanos = Long.MIN_VALUE;
-    private final Latencies service;
-    private final Latencies response;
+    private final BucketCounts service;
+    private final BucketCounts response;
     /** By phase name in the order phases happen; created on the first sample that has the phase. */
-    private final Map<String, Latencies> phases = new LinkedHashMap<>();
+    private final Map<String, BucketCounts> phases = new LinkedHashMap<>();
     /** Changed since it was last written to the store (kept by the processor). */
     boolean dirty;
     /** Has a value in the store (written at a commit, or read back at start) that closing must delete. */
     boolean stored;
 
-    private OpenWindow(HistogramKey key, Latencies service, Latencies response) {
+    private OpenWindow(HistogramKey key, BucketCounts service, BucketCounts response) {
         this.key = key;
         this.storeKey = key.encode();
         this.service = service;
@@ -48,13 +49,13 @@ final class OpenWindow {
     }
 
     static OpenWindow empty(HistogramKey key) {
-        return new OpenWindow(key, new Latencies(), new Latencies());
+        return new OpenWindow(key, new BucketCounts(), new BucketCounts());
     }
 
     /** Decodes a window the store kept across a restart or rebalance. */
     static OpenWindow of(WindowedHistogram record) {
-        OpenWindow window = new OpenWindow(HistogramKey.of(record),
-                Latencies.decode(record.getServiceTimeHistogram()), Latencies.decode(record.getResponseTimeHistogram()));
+        OpenWindow window = new OpenWindow(HistogramKey.of(record), BucketCounts.decode(record.getServiceTimeHistogram()),
+                BucketCounts.decode(record.getResponseTimeHistogram()));
         window.sampleCount = record.getSampleCount();
         record.getOutcomeCounts().forEach(window::addOutcomeCount);
         window.minServiceNanos = orElse(record.getMinServiceTimeNanos(), Long.MAX_VALUE);
@@ -64,7 +65,7 @@ final class OpenWindow {
         for (String phase : Phases.NAMES) {
             ByteBuffer encoded = record.getPhaseHistograms().get(phase);
             if (encoded != null) {
-                window.phases.put(phase, Latencies.decode(encoded));
+                window.phases.put(phase, BucketCounts.decode(encoded));
             }
         }
         window.stored = true;
@@ -105,7 +106,7 @@ final class OpenWindow {
     }
 
     private void recordPhase(String phase, long nanos) {
-        phases.computeIfAbsent(phase, p -> new Latencies()).record(nanos);
+        phases.computeIfAbsent(phase, p -> new BucketCounts()).record(nanos);
     }
 
     /** Adds every count and histogram of {@code other} (exact: histograms add). */
@@ -117,7 +118,7 @@ final class OpenWindow {
         other.otherOutcomeCounts.forEach((outcome, count) -> otherOutcomeCounts.merge(outcome, count, Long::sum));
         service.addAll(other.service);
         response.addAll(other.response);
-        other.phases.forEach((phase, latencies) -> phases.computeIfAbsent(phase, p -> new Latencies()).addAll(latencies));
+        other.phases.forEach((phase, latencies) -> phases.computeIfAbsent(phase, p -> new BucketCounts()).addAll(latencies));
         minServiceNanos = Math.min(minServiceNanos, other.minServiceNanos);
         maxServiceNanos = Math.max(maxServiceNanos, other.maxServiceNanos);
         minResponseNanos = Math.min(minResponseNanos, other.minResponseNanos);
@@ -133,7 +134,7 @@ final class OpenWindow {
             }
         }
         Map<String, ByteBuffer> phaseHistograms = new LinkedHashMap<>();
-        phases.forEach((phase, latencies) -> phaseHistograms.put(phase, latencies.encode()));
+        phases.forEach((phase, latencies) -> phaseHistograms.put(phase, ByteBuffer.wrap(latencies.encode())));
         boolean anyOk = maxServiceNanos != Long.MIN_VALUE;
         return WindowedHistogram.newBuilder()
                 .setTarget(key.series().target()).setProbeType(key.series().probeType())
@@ -147,8 +148,8 @@ final class OpenWindow {
                 .setMaxServiceTimeNanos(anyOk ? maxServiceNanos : null)
                 .setMinResponseTimeNanos(anyOk ? minResponseNanos : null)
                 .setMaxResponseTimeNanos(anyOk ? maxResponseNanos : null)
-                .setServiceTimeHistogram(service.encode())
-                .setResponseTimeHistogram(response.encode())
+                .setServiceTimeHistogram(ByteBuffer.wrap(service.encode()))
+                .setResponseTimeHistogram(ByteBuffer.wrap(response.encode()))
                 .setPhaseHistograms(phaseHistograms)
                 .build();
     }

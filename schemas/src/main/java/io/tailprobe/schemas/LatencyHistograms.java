@@ -7,7 +7,6 @@ import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import org.HdrHistogram.AbstractHistogram;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.PackedHistogram;
 
 /**
  * How Tailprobe records latencies: HdrHistograms of nanoseconds with 3 significant digits and a
@@ -28,19 +27,6 @@ public final class LatencyHistograms {
 
     public static Histogram newHistogram() {
         Histogram histogram = new Histogram(LOWEST_DISCERNIBLE_VALUE_NANOS,
-                INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS, NUMBER_OF_SIGNIFICANT_VALUE_DIGITS);
-        histogram.setAutoResize(true);
-        return histogram;
-    }
-
-    /**
-     * The same histogram in HdrHistogram's packed layout: memory grows with the buckets in use (a
-     * few hundred bytes for a window of a few hundred samples) where the plain layout allocates
-     * every bucket of its range up front (tens of KB). For the many small histograms an aggregator
-     * keeps open; recording costs a little more, reading and encoding are the same.
-     */
-    public static PackedHistogram newPackedHistogram() {
-        PackedHistogram histogram = new PackedHistogram(LOWEST_DISCERNIBLE_VALUE_NANOS,
                 INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS, NUMBER_OF_SIGNIFICANT_VALUE_DIGITS);
         histogram.setAutoResize(true);
         return histogram;
@@ -83,17 +69,37 @@ public final class LatencyHistograms {
     }
 
     /**
-     * {@link #encode} of a histogram holding exactly {@code values[0..size)}, without building one:
-     * the V2 encoding is written straight from the sorted values (bucket indexes by HdrHistogram's
-     * own arithmetic for this class's parameters), so a window of a dozen samples costs a sort and
-     * a few bytes, not a walk over thousands of empty buckets. Sorts {@code values[0..size)} in place.
+     * {@link #encode} of a histogram holding exactly {@code values[0..size)}, without building one.
+     * Sorts {@code values[0..size)} in place.
      */
     public static byte[] encodeValues(long[] values, int size) {
         Arrays.sort(values, 0, size);
-        if (size > 0 && (values[0] < 0 || values[size - 1] > INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS)) {
-            Histogram histogram = newHistogram(); // negative (clamped) or beyond the initial range (resized)
+        int[] indexes = new int[size];
+        long[] counts = new long[size];
+        int buckets = 0;
+        for (int i = 0; i < size; i++) {
+            int index = countsIndex(Math.max(values[i], 0L));
+            if (buckets > 0 && indexes[buckets - 1] == index) {
+                counts[buckets - 1]++;
+            } else {
+                indexes[buckets] = index;
+                counts[buckets++] = 1;
+            }
+        }
+        return encodeBuckets(indexes, counts, buckets);
+    }
+
+    /**
+     * {@link #encode} of a histogram whose non-empty buckets are {@code indexes[0..size)} (HdrHistogram
+     * counts-array indexes, {@link #countsIndex}, ascending) with these counts, without building one:
+     * the V2 encoding is written straight from the buckets, so a window of a dozen samples costs a few
+     * bytes, not a walk over thousands of empty buckets. Byte for byte HdrHistogram's own output.
+     */
+    public static byte[] encodeBuckets(int[] indexes, long[] counts, int size) {
+        if (size > 0 && valueAtIndex(indexes[size - 1]) > INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS) {
+            Histogram histogram = newHistogram(); // beyond the initial range: HdrHistogram resizes, let it
             for (int i = 0; i < size; i++) {
-                record(histogram, values[i]);
+                histogram.recordValueWithCount(valueAtIndex(indexes[i]), counts[i]);
             }
             return encode(histogram);
         }
@@ -102,22 +108,15 @@ public final class LatencyHistograms {
         uncompressed.putInt(V2_ENCODING_COOKIE).putInt(0).putInt(0).putInt(NUMBER_OF_SIGNIFICANT_VALUE_DIGITS)
                 .putLong(LOWEST_DISCERNIBLE_VALUE_NANOS).putLong(INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS).putDouble(1.0);
         int nextIndex = 0;
-        int i = 0;
-        while (i < size) {
-            int index = countsIndex(values[i]);
-            long count = 0;
-            while (i < size && countsIndex(values[i]) == index) {
-                count++;
-                i++;
-            }
-            int zeros = index - nextIndex;
+        for (int i = 0; i < size; i++) {
+            int zeros = indexes[i] - nextIndex;
             if (zeros == 1) {
                 putZigZag(uncompressed, 0);
             } else if (zeros > 1) {
                 putZigZag(uncompressed, -zeros);
             }
-            putZigZag(uncompressed, count);
-            nextIndex = index + 1;
+            putZigZag(uncompressed, counts[i]);
+            nextIndex = indexes[i] + 1;
         }
         if (size == 0) {
             putZigZag(uncompressed, 0); // an empty histogram encodes its one (empty) bucket 0
@@ -126,8 +125,19 @@ public final class LatencyHistograms {
         return deflate(buffers, uncompressed.position());
     }
 
+    /** The lowest value of bucket {@code index}: recording it counts in that bucket. */
+    public static long valueAtIndex(int index) {
+        int bucketIndex = (index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE) - 1;
+        int subBucketIndex = (index & (SUB_BUCKET_HALF_COUNT - 1)) + SUB_BUCKET_HALF_COUNT;
+        if (bucketIndex < 0) {
+            subBucketIndex -= SUB_BUCKET_HALF_COUNT;
+            bucketIndex = 0;
+        }
+        return (long) subBucketIndex << (bucketIndex + UNIT_MAGNITUDE);
+    }
+
     /** HdrHistogram's countsArrayIndex for lowest discernible value 1000 and 3 significant digits. */
-    static int countsIndex(long value) {
+    public static int countsIndex(long value) {
         int bucketIndex = LEADING_ZERO_COUNT_BASE - Long.numberOfLeadingZeros(value | SUB_BUCKET_MASK);
         int subBucketIndex = (int) (value >>> (bucketIndex + UNIT_MAGNITUDE));
         return ((bucketIndex + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + subBucketIndex - SUB_BUCKET_HALF_COUNT;
@@ -190,18 +200,6 @@ public final class LatencyHistograms {
     public static Histogram decode(ByteBuffer compressed) {
         try {
             Histogram histogram = Histogram.decodeFromCompressedByteBuffer(compressed.duplicate(),
-                    INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS);
-            histogram.setAutoResize(true);
-            return histogram;
-        } catch (DataFormatException e) {
-            throw new IllegalArgumentException("not an HdrHistogram compressed encoding: " + e.getMessage(), e);
-        }
-    }
-
-    /** {@link #decode(ByteBuffer)} into the packed layout ({@link #newPackedHistogram()}). */
-    public static PackedHistogram decodePacked(ByteBuffer compressed) {
-        try {
-            PackedHistogram histogram = PackedHistogram.decodeFromCompressedByteBuffer(compressed.duplicate(),
                     INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS);
             histogram.setAutoResize(true);
             return histogram;

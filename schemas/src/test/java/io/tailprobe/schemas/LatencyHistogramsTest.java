@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.PackedHistogram;
 import org.junit.jupiter.api.Test;
 
 class LatencyHistogramsTest {
@@ -61,24 +60,5 @@ class LatencyHistogramsTest {
 
         assertThat(decoded).isEqualTo(histogram);
         assertThat(decoded.getMaxValue()).isEqualTo(histogram.getMaxValue());
-    }
-
-    @Test
-    void packed_histograms_record_encode_and_decode_like_plain_ones() {
-        Histogram plain = LatencyHistograms.newHistogram();
-        PackedHistogram packed = LatencyHistograms.newPackedHistogram();
-        for (long nanos : new long[] {0, 999, 1_000, 23_456, 20_000_000, 60_000_000_000L}) {
-            LatencyHistograms.record(plain, nanos);
-            LatencyHistograms.record(packed, nanos);
-        }
-
-        Histogram decoded = LatencyHistograms.decode(LatencyHistograms.encode(packed));
-        PackedHistogram decodedPacked = LatencyHistograms.decodePacked(ByteBuffer.wrap(LatencyHistograms.encode(plain)));
-
-        assertThat(decoded.getTotalCount()).isEqualTo(6);
-        assertThat(decoded).isEqualTo(plain);
-        assertThat(decodedPacked.getValueAtPercentile(50)).isEqualTo(plain.getValueAtPercentile(50));
-        assertThat(decodedPacked.getMaxValue()).isEqualTo(plain.getMaxValue());
-        assertThat(decodedPacked.getEstimatedFootprintInBytes()).isLessThan(plain.getEstimatedFootprintInBytes() / 10);
     }
 }

@@ -1,0 +1,139 @@
+package io.tailprobe.schemas;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
+
+/**
+ * A latency histogram with {@link LatencyHistograms}' buckets, holding only its non-empty ones:
+ * sorted bucket indexes and their counts. One host's 10 s window of a series has a dozen samples
+ * in a handful of buckets, a fleet-wide hour a few thousand buckets; an HdrHistogram allocates all
+ * ~16,000 of its range (128 KB) up front, and its packed variant pays a tree walk for every count it
+ * reads or adds. Here recording is a binary search, adding two histograms is a merge of sorted
+ * arrays, and encoding writes HdrHistogram's own compressed format straight from the buckets
+ * ({@link LatencyHistograms#encodeBuckets}): the same values give the same bytes as a Histogram.
+ */
+public final class BucketCounts {
+    private int[] indexes;
+    private long[] counts;
+    private int size;
+
+    public BucketCounts() {
+        this(4);
+    }
+
+    private BucketCounts(int capacity) {
+        indexes = new int[capacity];
+        counts = new long[capacity];
+    }
+
+    /** Reads HdrHistogram's compressed encoding (as {@link LatencyHistograms#decode}). */
+    public static BucketCounts decode(ByteBuffer compressed) {
+        Histogram histogram = LatencyHistograms.decode(compressed);
+        BucketCounts buckets = new BucketCounts();
+        for (HistogramIterationValue value : histogram.recordedValues()) {
+            buckets.add(LatencyHistograms.countsIndex(value.getValueIteratedTo()), value.getCountAtValueIteratedTo());
+        }
+        return buckets;
+    }
+
+    /** Records one latency; values below 0 count as 0, as in {@link LatencyHistograms#record}. */
+    public void record(long valueNanos) {
+        add(LatencyHistograms.countsIndex(Math.max(valueNanos, 0L)), 1);
+    }
+
+    /** Adds every count of {@code other} (exact). */
+    public void addAll(BucketCounts other) {
+        if (other.size == 0) {
+            return;
+        }
+        if (size == 0 || other.indexes[0] > indexes[size - 1]) {
+            ensureCapacity(size + other.size);
+            System.arraycopy(other.indexes, 0, indexes, size, other.size);
+            System.arraycopy(other.counts, 0, counts, size, other.size);
+            size += other.size;
+            return;
+        }
+        int[] mergedIndexes = new int[size + other.size];
+        long[] mergedCounts = new long[size + other.size];
+        int i = 0;
+        int j = 0;
+        int n = 0;
+        while (i < size || j < other.size) {
+            if (j == other.size || i < size && indexes[i] < other.indexes[j]) {
+                mergedIndexes[n] = indexes[i];
+                mergedCounts[n++] = counts[i++];
+            } else if (i == size || other.indexes[j] < indexes[i]) {
+                mergedIndexes[n] = other.indexes[j];
+                mergedCounts[n++] = other.counts[j++];
+            } else {
+                mergedIndexes[n] = indexes[i];
+                mergedCounts[n++] = counts[i++] + other.counts[j++];
+            }
+        }
+        indexes = mergedIndexes;
+        counts = mergedCounts;
+        size = n;
+    }
+
+    public long totalCount() {
+        long total = 0;
+        for (int i = 0; i < size; i++) {
+            total += counts[i];
+        }
+        return total;
+    }
+
+    /** Non-empty buckets. */
+    public int buckets() {
+        return size;
+    }
+
+    /** HdrHistogram's compressed encoding of these counts. */
+    public byte[] encode() {
+        return LatencyHistograms.encodeBuckets(indexes, counts, size);
+    }
+
+    /** As a plain HdrHistogram (for reading percentiles). */
+    public Histogram toHistogram() {
+        Histogram histogram = LatencyHistograms.newHistogram();
+        for (int i = 0; i < size; i++) {
+            histogram.recordValueWithCount(LatencyHistograms.valueAtIndex(indexes[i]), counts[i]);
+        }
+        return histogram;
+    }
+
+    private void add(int index, long count) {
+        if (size > 0 && indexes[size - 1] < index) { // values mostly arrive in no order, but appends are cheap
+            append(index, count);
+            return;
+        }
+        int at = Arrays.binarySearch(indexes, 0, size, index);
+        if (at >= 0) {
+            counts[at] += count;
+            return;
+        }
+        int insertAt = -at - 1;
+        ensureCapacity(size + 1);
+        System.arraycopy(indexes, insertAt, indexes, insertAt + 1, size - insertAt);
+        System.arraycopy(counts, insertAt, counts, insertAt + 1, size - insertAt);
+        indexes[insertAt] = index;
+        counts[insertAt] = count;
+        size++;
+    }
+
+    private void append(int index, long count) {
+        ensureCapacity(size + 1);
+        indexes[size] = index;
+        counts[size++] = count;
+    }
+
+    private void ensureCapacity(int capacity) {
+        if (indexes.length < capacity) {
+            int grown = Math.max(capacity, indexes.length * 2);
+            indexes = Arrays.copyOf(indexes, grown);
+            counts = Arrays.copyOf(counts, grown);
+        }
+    }
+}

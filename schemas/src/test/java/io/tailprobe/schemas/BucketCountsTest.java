@@ -1,0 +1,55 @@
+package io.tailprobe.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.util.Random;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+class BucketCountsTest {
+    @Test
+    void recorded_and_merged_counts_encode_byte_for_byte_like_one_histogram_of_every_value() {
+        Random random = new Random(5);
+        Histogram expected = LatencyHistograms.newHistogram();
+        BucketCounts rollup = new BucketCounts();
+        for (int window = 0; window < 60; window++) {
+            BucketCounts base = new BucketCounts();
+            int samples = window % 10 == 0 ? 3_000 : 12; // a fleet-wide window now and then, one host's otherwise
+            for (int i = 0; i < samples; i++) {
+                long nanos = window == 7 && i == 0 ? -3 : (long) (Math.exp(random.nextGaussian() * 1.5) * 3_000_000);
+                base.record(nanos);
+                LatencyHistograms.record(expected, nanos);
+            }
+            rollup.addAll(base);
+        }
+
+        byte[] encoded = rollup.encode();
+
+        assertThat(encoded).isEqualTo(LatencyHistograms.encode(expected));
+        assertThat(rollup.totalCount()).isEqualTo(6 * 3_000 + 54 * 12);
+        assertThat(rollup.toHistogram()).isEqualTo(expected);
+        assertThat(BucketCounts.decode(ByteBuffer.wrap(encoded)).encode()).isEqualTo(encoded);
+    }
+
+    @Test
+    void latencies_beyond_the_initial_range_round_trip() {
+        BucketCounts buckets = new BucketCounts();
+        Histogram expected = LatencyHistograms.newHistogram();
+        for (long nanos : new long[] {0, 999, 20_000_000_000L, 3_600_000_000_000L}) {
+            buckets.record(nanos);
+            LatencyHistograms.record(expected, nanos);
+        }
+
+        Histogram decoded = LatencyHistograms.decode(buckets.encode());
+
+        assertThat(decoded).isEqualTo(expected);
+        assertThat(decoded.getMaxValue()).isEqualTo(expected.getMaxValue());
+        assertThat(buckets.buckets()).as("0 and 999 ns lie in different 512 ns buckets").isEqualTo(4);
+    }
+
+    @Test
+    void an_empty_histogram_encodes_like_hdrhistograms_empty_one() {
+        assertThat(new BucketCounts().encode()).isEqualTo(LatencyHistograms.encode(LatencyHistograms.newHistogram()));
+    }
+}
