@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Aggregator throughput next to Kafka's and Kafka Streams' own limits (issue 4); see docs/PERFORMANCE.md.
+#
+#   bash bench/aggregator-throughput.sh [SAMPLES [GUARANTEE [RUNS]]]   (defaults 1000000 exactly_once_v2 abcd)
+#
+# Installs the project into ~/.m2 (tests skipped), builds the bench module and runs
+# io.tailprobe.bench.AggregatorThroughput on a JDK >= 21 with one in-process broker.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | while read -r j; do v=$("$j" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p'); [[ ${v:-0} -ge 21 ]] && echo "$j"; done | tail -1)}
+cd "$ROOT"
+mvn -B -q -DskipTests install
+rm -rf bench/target/dependency
+mvn -B -q -f bench/pom.xml package dependency:copy-dependencies -DincludeScope=runtime
+exec "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -cp "bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar:bench/target/dependency/*" \
+    io.tailprobe.bench.AggregatorThroughput "${1:-1000000}" "${2:-exactly_once_v2}" "${3:-abcd}"

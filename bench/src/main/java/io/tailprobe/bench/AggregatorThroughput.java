@@ -1,0 +1,363 @@
+package io.tailprobe.bench;
+
+import io.tailprobe.aggregator.Aggregator;
+import io.tailprobe.aggregator.AggregatorConfig;
+import io.tailprobe.aggregator.DeadLetterReason;
+import io.tailprobe.common.KafkaSettings;
+import io.tailprobe.schemas.LatencyHistograms;
+import io.tailprobe.schemas.LatencySample;
+import io.tailprobe.schemas.Outcome;
+import io.tailprobe.schemas.PhaseTimings;
+import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.TopicSpecs;
+import io.tailprobe.schemas.Topics;
+import io.tailprobe.standalone.EmbeddedKafka;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.Record;
+
+/**
+ * How fast the aggregator drains a topic of samples, next to Kafka's and Kafka Streams' own
+ * limits, in one run on one in-process broker (issue 4):
+ * <ol type="a">
+ *   <li>a plain KafkaConsumer that drains the topic and decodes nothing;</li>
+ *   <li>a bare Kafka Streams app whose processor only touches each record's bytes;</li>
+ *   <li>a naive DSL app: decode, {@code groupByKey().windowedBy(10 s).aggregate()} into one
+ *       HdrHistogram per series with a histogram serde (less work than ours: no per-host or
+ *       response-time or phase histograms, no rollups);</li>
+ *   <li>Tailprobe's aggregator ({@link Aggregator}, the production topology).</li>
+ * </ol>
+ * Every Streams app runs with the same processing guarantee, one stream thread and the same commit
+ * interval (the guarantee's default, or {@code -DcommitIntervalMs=…}), with a fresh application id
+ * and state directory. Each rate
+ * is samples over the time from the first to the last sample processed (start-up and rebalance
+ * not counted), read from a counter every 5 ms.
+ *
+ * <p>Usage: {@code AggregatorThroughput [SAMPLES [GUARANTEE [ORDER]]]}, defaults 1000000,
+ * exactly_once_v2, abcd. The fleet: 100 hosts × 50 targets (20 tcp, 20 http with six phases,
+ * 10 dns), each probed every second, 99% OK, so 1,000,000 samples are 200 s of event time.
+ */
+public final class AggregatorThroughput {
+    private static final int HOSTS = 100;
+    private static final int TARGETS = 50;
+    private static final int PARTITIONS = 6;
+    private static final Duration WINDOW = Duration.ofSeconds(10);
+    private static final long START_MILLIS = 1_795_000_000_000L;
+    /** Samples per second of runs a..d, 0 for a run not made. */
+    private static final double[] ratesByRun = new double[4];
+
+    private AggregatorThroughput() {}
+
+    public static void main(String[] args) throws Exception {
+        int samples = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        String guarantee = args.length > 1 ? args[1] : StreamsConfig.EXACTLY_ONCE_V2;
+        String order = args.length > 2 ? args[2] : "abcd";
+        Path work = Files.createTempDirectory("tailprobe-bench-");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String bootstrap = kafka.bootstrapServers();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                TopicSpecs.ensure(admin, PARTITIONS, (short) 1);
+            }
+            long fillStart = System.nanoTime();
+            fill(bootstrap, samples);
+            System.out.printf(Locale.ROOT, "pre-filled %s with %,d samples (%d partitions) in %.1f s%n",
+                    Topics.SAMPLES, samples, PARTITIONS, (System.nanoTime() - fillStart) / 1e9);
+            System.out.printf(Locale.ROOT, "guarantee %s, 1 stream thread, JDK %s, %d cores%n", guarantee,
+                    Runtime.version(), Runtime.getRuntime().availableProcessors());
+
+            List<String[]> rows = new ArrayList<>();
+            for (char run : order.toCharArray()) {
+                Path state = Files.createTempDirectory(work, "state-" + run + "-");
+                double rate = switch (run) {
+                    case 'a' -> plainConsumer(bootstrap, samples);
+                    case 'b' -> bareStreams(bootstrap, samples, guarantee, state);
+                    case 'c' -> naiveDsl(bootstrap, samples, guarantee, state);
+                    case 'd' -> tailprobe(bootstrap, samples, guarantee, state);
+                    default -> throw new IllegalArgumentException("runs are a, b, c, d; got " + run);
+                };
+                rows.add(new String[] {String.valueOf(run), label(run), String.format(Locale.ROOT, "%,.0f", rate)});
+                System.out.printf(Locale.ROOT, "(%s) %-60s %,12.0f samples/s%n", run, label(run), rate);
+                ratesByRun[run - 'a'] = rate;
+            }
+            System.out.println();
+            System.out.println("| run | what | samples/s |");
+            System.out.println("|---|---|---:|");
+            for (String[] row : rows) {
+                System.out.println("| (" + row[0] + ") | " + row[1] + " | " + row[2] + " |");
+            }
+            printRatio("(d) ÷ (b)", 3, 1);
+            printRatio("(d) ÷ (c)", 3, 2);
+            printRatio("(d) ÷ (a)", 3, 0);
+            printRatio("(b) ÷ (a)", 1, 0);
+        }
+        System.exit(0);
+    }
+
+    private static void printRatio(String name, int numerator, int denominator) {
+        if (ratesByRun[numerator] > 0 && ratesByRun[denominator] > 0) {
+            System.out.printf(Locale.ROOT, "%s = %.2f%n", name, ratesByRun[numerator] / ratesByRun[denominator]);
+        }
+    }
+
+    private static String label(char run) {
+        return switch (run) {
+            case 'a' -> "plain KafkaConsumer, no decoding (Kafka's limit)";
+            case 'b' -> "bare Kafka Streams, processor touches the bytes (engine's limit)";
+            case 'c' -> "naive DSL windowedBy().aggregate() with a histogram serde";
+            case 'd' -> "Tailprobe aggregator";
+            default -> "?";
+        };
+    }
+
+    /** Writes the fleet's samples in time order, keyed by series like the agents do. */
+    private static void fill(String bootstrap, int samples) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        SplittableRandom random = new SplittableRandom(42);
+        try (KafkaProducer<String, byte[]> producer =
+                     new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < samples; i++) {
+                int target = i % TARGETS;
+                int host = (i / TARGETS) % HOSTS;
+                long second = i / ((long) TARGETS * HOSTS);
+                LatencySample sample = sample(random, target, host, START_MILLIS + second * 1000 + host * 7L, i);
+                String key = SeriesKey.of(sample).encode();
+                producer.send(new ProducerRecord<>(Topics.SAMPLES, key, Topics.sampleSerde().encode(sample)));
+            }
+            producer.flush();
+        }
+    }
+
+    private static LatencySample sample(SplittableRandom random, int target, int host, long scheduledMillis, long sequence) {
+        String type = target < 20 ? "tcp" : target < 40 ? "http" : "dns";
+        String protocol = switch (type) {
+            case "http" -> target % 2 == 0 ? "h2" : "http/1.1";
+            case "dns" -> "udp";
+            default -> "tcp";
+        };
+        double roll = random.nextDouble();
+        Outcome outcome = roll < 0.005 ? Outcome.TIMEOUT : roll < 0.01 ? Outcome.REFUSED : Outcome.OK;
+        long service = (long) (Math.exp(random.nextGaussian() * 0.5) * (200_000 + target * 40_000L));
+        long wait = random.nextDouble() < 0.02 ? random.nextLong(5_000_000) : random.nextLong(50_000);
+        PhaseTimings phases = null;
+        if (type.equals("http") && outcome == Outcome.OK) {
+            long part = service / 6;
+            phases = PhaseTimings.newBuilder().setDnsNanos(part / 4).setConnectNanos(part).setTlsNanos(2 * part)
+                    .setRequestWriteNanos(part / 8).setFirstByteNanos(2 * part).setTransferNanos(part / 2).build();
+        } else if (type.equals("tcp") && outcome == Outcome.OK) {
+            phases = PhaseTimings.newBuilder().setDnsNanos(1_000L).setConnectNanos(service - 1_000).build();
+        }
+        return LatencySample.newBuilder()
+                .setHost(String.format(Locale.ROOT, "host-%03d", host))
+                .setTarget(String.format(Locale.ROOT, "target-%02d", target))
+                .setAddress(String.format(Locale.ROOT, "10.0.%d.%d:443", target, host))
+                .setProbeType(type).setProtocol(protocol)
+                .setScheduledStartMicros(scheduledMillis * 1000)
+                .setActualStartMicros(scheduledMillis * 1000 + wait / 1000)
+                .setServiceTimeNanos(service).setResponseTimeNanos(service + wait)
+                .setOutcome(outcome).setPhases(phases)
+                .setConnectionReused(type.equals("http") ? Boolean.FALSE : null)
+                .setStatusCode(type.equals("http") && outcome == Outcome.OK ? 200 : null)
+                .setErrorDetail(outcome == Outcome.OK ? null : "connect to 10.0.0.1:443 timed out")
+                .setSequence(sequence)
+                .setLabels(Map.of("region", "eu-west-1", "az", "eu-west-1" + (char) ('a' + host % 3)))
+                .build();
+    }
+
+    /** (a) */
+    private static double plainConsumer(String bootstrap, int samples) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-plain-consumer");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        long count = 0;
+        long first = 0;
+        long touched = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                     new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(Topics.SAMPLES));
+            while (count < samples) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
+                if (!records.isEmpty() && first == 0) {
+                    first = System.nanoTime();
+                }
+                for (var record : records) {
+                    touched += record.value().length;
+                    count++;
+                }
+            }
+            long end = System.nanoTime();
+            if (touched == 0) {
+                throw new IllegalStateException("no bytes");
+            }
+            return count / ((end - first) / 1e9);
+        }
+    }
+
+    /** (b) */
+    private static double bareStreams(String bootstrap, int samples, String guarantee, Path state) throws Exception {
+        AtomicLong count = new AtomicLong();
+        Topology topology = new Topology();
+        topology.addSource("source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), Topics.SAMPLES);
+        topology.addProcessor("touch", () -> new Processor<byte[], byte[], Void, Void>() {
+            private long bytes;
+
+            @Override
+            public void process(Record<byte[], byte[]> record) {
+                bytes += record.value().length;
+                count.incrementAndGet();
+            }
+        }, "source");
+        return runStreams(topology, streamsProperties(bootstrap, "bench-bare", guarantee, state), count::get, samples);
+    }
+
+    /** (c) */
+    private static double naiveDsl(String bootstrap, int samples, String guarantee, Path state) throws Exception {
+        AtomicLong count = new AtomicLong();
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(Topics.SAMPLES, Consumed.with(Serdes.String(), Topics.sampleSerde()))
+                .peek((key, sample) -> count.incrementAndGet())
+                .groupByKey()
+                .windowedBy(TimeWindows.ofSizeAndGrace(WINDOW, Duration.ofSeconds(5)))
+                .aggregate(LatencyHistograms::newHistogram, (key, sample, histogram) -> {
+                    if (sample.getOutcome() == Outcome.OK) {
+                        LatencyHistograms.record(histogram, sample.getServiceTimeNanos());
+                    }
+                    return histogram;
+                }, Materialized.with(Serdes.String(), histogramSerde()));
+        Properties props = streamsProperties(bootstrap, "bench-naive", guarantee, state);
+        props.put(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, ScheduledStartExtractor.class.getName());
+        return runStreams(builder.build(), props, count::get, samples);
+    }
+
+    /** (d) */
+    private static double tailprobe(String bootstrap, int samples, String guarantee, Path state) throws Exception {
+        AggregatorConfig defaults = AggregatorConfig.defaults();
+        Map<String, String> kafka = new HashMap<>(defaults.kafka());
+        kafka.put(KafkaSettings.BOOTSTRAP_SERVERS, bootstrap);
+        AggregatorConfig config = new AggregatorConfig(kafka,
+                new AggregatorConfig.Streams("bench-tailprobe", state, guarantee, 1, commitInterval(guarantee)),
+                defaults.window(), new AggregatorConfig.TopicsSetup(PARTITIONS, (short) 1), defaults.maxLatency(),
+                new AggregatorConfig.Http(0));
+        try (Aggregator aggregator = Aggregator.start(config)) {
+            Thread progress = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (true) {
+                        Thread.sleep(5_000);
+                        long dead = 0;
+                        for (DeadLetterReason reason : DeadLetterReason.values()) {
+                            dead += aggregator.metrics().deadLetters(reason);
+                        }
+                        System.err.printf(Locale.ROOT, "  (d) %,d samples in, %,d windows out, %,d dead letters%n",
+                                aggregator.metrics().samplesIn(), aggregator.metrics().windowsEmitted(), dead);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                return measure(() -> aggregator.metrics().samplesIn(), samples);
+            } finally {
+                progress.interrupt();
+            }
+        }
+    }
+
+    private static Duration commitInterval(String guarantee) {
+        return Duration.ofMillis(Long.getLong("commitIntervalMs", guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2) ? 100 : 30_000));
+    }
+
+    private static Properties streamsProperties(String bootstrap, String applicationId, String guarantee, Path state) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval(guarantee).toMillis());
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        return props;
+    }
+
+    private static double runStreams(Topology topology, Properties props, LongSupplier count, int samples)
+            throws InterruptedException {
+        try (KafkaStreams streams = new KafkaStreams(topology, props)) {
+            streams.start();
+            return measure(count, samples);
+        }
+    }
+
+    /** Samples per second between the first and the last sample counted, polling every 5 ms. */
+    private static double measure(LongSupplier count, int samples) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+        long first = 0;
+        long firstCount = 0;
+        while (System.nanoTime() < deadline) {
+            long now = System.nanoTime();
+            long seen = count.getAsLong();
+            if (first == 0 && seen > 0) {
+                first = now;
+                firstCount = seen;
+            }
+            if (seen >= samples) {
+                return (seen - firstCount) / ((now - first) / 1e9);
+            }
+            Thread.sleep(5);
+        }
+        throw new IllegalStateException("counted only " + count.getAsLong() + " of " + samples + " samples in 30 min");
+    }
+
+    private static Serde<Histogram> histogramSerde() {
+        Serializer<Histogram> serializer = (topic, histogram) -> LatencyHistograms.encode(histogram);
+        Deserializer<Histogram> deserializer = (topic, bytes) -> bytes == null ? null
+                : LatencyHistograms.decode(ByteBuffer.wrap(bytes));
+        return Serdes.serdeFrom(serializer, deserializer);
+    }
+
+    /** Event time = the sample's scheduled start, as in the aggregator. */
+    public static final class ScheduledStartExtractor implements org.apache.kafka.streams.processor.TimestampExtractor {
+        @Override
+        public long extract(org.apache.kafka.clients.consumer.ConsumerRecord<Object, Object> record, long partitionTime) {
+            return record.value() instanceof LatencySample sample ? sample.getScheduledStartMicros() / 1000 : partitionTime;
+        }
+    }
+}
