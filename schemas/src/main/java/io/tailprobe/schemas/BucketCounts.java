@@ -95,15 +95,6 @@ public final class BucketCounts {
         return LatencyHistograms.encodeBuckets(indexes, counts, size);
     }
 
-    /** As a plain HdrHistogram (for reading percentiles). */
-    public Histogram toHistogram() {
-        Histogram histogram = LatencyHistograms.newHistogram();
-        for (int i = 0; i < size; i++) {
-            histogram.recordValueWithCount(LatencyHistograms.valueAtIndex(indexes[i]), counts[i]);
-        }
-        return histogram;
-    }
-
     private void add(int index, long count) {
         if (size > 0 && indexes[size - 1] < index) { // values mostly arrive in no order, but appends are cheap
             append(index, count);

@@ -69,27 +69,6 @@ public final class LatencyHistograms {
     }
 
     /**
-     * {@link #encode} of a histogram holding exactly {@code values[0..size)}, without building one.
-     * Sorts {@code values[0..size)} in place.
-     */
-    public static byte[] encodeValues(long[] values, int size) {
-        Arrays.sort(values, 0, size);
-        int[] indexes = new int[size];
-        long[] counts = new long[size];
-        int buckets = 0;
-        for (int i = 0; i < size; i++) {
-            int index = countsIndex(Math.max(values[i], 0L));
-            if (buckets > 0 && indexes[buckets - 1] == index) {
-                counts[buckets - 1]++;
-            } else {
-                indexes[buckets] = index;
-                counts[buckets++] = 1;
-            }
-        }
-        return encodeBuckets(indexes, counts, buckets);
-    }
-
-    /**
      * {@link #encode} of a histogram whose non-empty buckets are {@code indexes[0..size)} (HdrHistogram
      * counts-array indexes, {@link #countsIndex}, ascending) with these counts, without building one:
      * the V2 encoding is written straight from the buckets, so a window of a dozen samples costs a few

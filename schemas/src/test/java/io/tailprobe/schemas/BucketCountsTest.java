@@ -28,8 +28,33 @@ class BucketCountsTest {
 
         assertThat(encoded).isEqualTo(LatencyHistograms.encode(expected));
         assertThat(rollup.totalCount()).isEqualTo(6 * 3_000 + 54 * 12);
-        assertThat(rollup.toHistogram()).isEqualTo(expected);
+        assertThat(LatencyHistograms.decode(encoded)).isEqualTo(expected);
         assertThat(BucketCounts.decode(ByteBuffer.wrap(encoded)).encode()).isEqualTo(encoded);
+    }
+
+    @Test
+    void any_values_encode_byte_for_byte_like_a_histogram_holding_them() {
+        Random random = new Random(11);
+        for (int trial = 0; trial < 300; trial++) {
+            int size = trial == 0 ? 0 : 1 + random.nextInt(trial < 200 ? 40 : 3_000);
+            long[] values = new long[size];
+            BucketCounts buckets = new BucketCounts();
+            Histogram histogram = LatencyHistograms.newHistogram();
+            for (int i = 0; i < size; i++) {
+                values[i] = switch (random.nextInt(5)) {
+                    case 0 -> random.nextInt(2_000);                              // below and at the unit
+                    case 1 -> values[random.nextInt(i + 1)];                      // repeats
+                    case 2 -> (long) (random.nextDouble() * 10_000_000_000L);     // up to the initial range
+                    default -> (long) (Math.exp(random.nextGaussian() * 2) * 1_000_000);
+                };
+                buckets.record(values[i]);
+                LatencyHistograms.record(histogram, values[i]);
+            }
+
+            byte[] ours = buckets.encode();
+
+            assertThat(ours).as("trial %d, %d values", trial, size).isEqualTo(LatencyHistograms.encode(histogram));
+        }
     }
 
     @Test
