@@ -95,8 +95,8 @@ public final class UdpEchoResponder implements AutoCloseable {
                     ignored.incrementAndGet();
                     continue;
                 }
+                echoed.incrementAndGet(); // before the send, so whoever got the echo sees it counted
                 channel.send(buffer, sender);
-                echoed.incrementAndGet();
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
