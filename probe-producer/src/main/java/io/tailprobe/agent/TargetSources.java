@@ -130,8 +130,7 @@ final class TargetSources {
             List<String> addresses = new ArrayList<>();
             for (InetAddress ip : InetAddress.getAllByName(host)) {
                 String literal = ip.getHostAddress();
-                String withBrackets = literal.contains(":") ? "[" + literal + "]" : literal;
-                addresses.add(hostPort == null ? literal : withBrackets + ":" + hostPort.port());
+                addresses.add(hostPort == null ? literal : HostPort.format(literal, hostPort.port()));
             }
             return addresses;
         } catch (UnknownHostException e) {

@@ -7,6 +7,21 @@ import java.util.Optional;
  * or {@code [::1]:53}; ports from 1 to 65535. Parsing never resolves the host.
  */
 public record HostPort(String host, int port) {
+    /**
+     * The parsed address.
+     *
+     * @throws IllegalArgumentException naming the rule and the address, for a config error message
+     */
+    public static HostPort require(String address) {
+        return parse(address).orElseThrow(() -> new IllegalArgumentException(
+                "address must be host:port with a port from 1 to 65535 (IPv6 as [addr]:port), got \"" + address + "\""));
+    }
+
+    /** {@code host:port}, with brackets around an IPv6 host: {@code [::1]:53}. */
+    public static String format(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
     /** The parsed address, or empty when it is not {@code host:port} with a valid port. */
     public static Optional<HostPort> parse(String address) {
         if (address == null) {

@@ -119,7 +119,7 @@ public final class DnsProbe implements Probe {
         }
         this.timeout = timeout;
         this.expect = expect;
-        this.address = hostPort(resolverAddress.getAddress().getHostAddress(), resolverAddress.getPort());
+        this.address = HostPort.format(resolverAddress.getAddress().getHostAddress(), resolverAddress.getPort());
         this.resolver = new SimpleResolver(resolverAddress);
         resolver.setTCP(transport == Transport.TCP);
         UdpIoClient udpClient = new DefaultIoClientFactory().createOrGetUdpClient();
@@ -325,9 +325,6 @@ public final class DnsProbe implements Probe {
         return text.length() <= DETAIL_CHARS ? text : text.substring(0, DETAIL_CHARS) + "…";
     }
 
-    private static String hostPort(String host, int port) {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    }
 
     @Override
     public String toString() {

@@ -68,7 +68,7 @@ public final class TcpProbe implements Probe {
             throw new IllegalArgumentException("timeout must be > 0, got " + Durations.format(timeout));
         }
         this.port = port;
-        this.address = hostPort(host, port);
+        this.address = HostPort.format(host, port);
         this.timeout = timeout;
         this.send = send == null ? null : send.getBytes(StandardCharsets.UTF_8);
         this.expect = expect;
@@ -80,7 +80,7 @@ public final class TcpProbe implements Probe {
         if (address == null || address.isBlank()) {
             throw new IllegalArgumentException("address is required (host:port)");
         }
-        HostPort parsed = HostPort.parse(address).orElseThrow(() -> badAddress(address));
+        HostPort parsed = HostPort.require(address);
         String host = parsed.host();
         int port = parsed.port();
         Pattern expect = null;
@@ -95,10 +95,6 @@ public final class TcpProbe implements Probe {
         return new TcpProbe(host, port, timeout, target.send(), expect);
     }
 
-    private static IllegalArgumentException badAddress(String address) {
-        return new IllegalArgumentException("address must be host:port with a port from 1 to 65535 "
-                + "(IPv6 as [addr]:port), got \"" + address + "\"");
-    }
 
     @Override
     public String type() {
@@ -130,7 +126,7 @@ public final class TcpProbe implements Probe {
         }
         long resolved = System.nanoTime();
         phases.setDnsNanos(resolved - start);
-        String probed = hostPort(ip.getHostAddress(), port);
+        String probed = HostPort.format(ip.getHostAddress(), port);
 
         String phase = "connect to " + probed;
         try (SocketChannel channel = SocketChannel.open()) {
@@ -269,9 +265,6 @@ public final class TcpProbe implements Probe {
         return text.length() <= DETAIL_CHARS ? text : text.substring(0, DETAIL_CHARS) + "…";
     }
 
-    private static String hostPort(String host, int port) {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    }
 
     @Override
     public String toString() {

@@ -96,7 +96,7 @@ public final class UdpEchoProbe implements Probe {
                     + MAX_PAYLOAD_BYTES + "], got " + payloadBytes);
         }
         this.port = port;
-        this.address = hostPort(host, port);
+        this.address = HostPort.format(host, port);
         this.timeout = timeout;
         this.packets = packets;
         this.payloadBytes = payloadBytes;
@@ -112,7 +112,7 @@ public final class UdpEchoProbe implements Probe {
             throw new IllegalArgumentException((target.send() != null ? "send" : "expect")
                     + " is not used by udp targets (they send udp.packets echo packets of udp.payloadBytes)");
         }
-        HostPort parsed = HostPort.parse(address).orElseThrow(() -> badAddress(address));
+        HostPort parsed = HostPort.require(address);
         String host = parsed.host();
         int port = parsed.port();
         AgentConfig.UdpOptions options = target.udp();
@@ -122,10 +122,6 @@ public final class UdpEchoProbe implements Probe {
         return new UdpEchoProbe(host, port, timeout, packets, payloadBytes);
     }
 
-    private static IllegalArgumentException badAddress(String address) {
-        return new IllegalArgumentException("address must be host:port with a port from 1 to 65535 "
-                + "(IPv6 as [addr]:port), got \"" + address + "\"");
-    }
 
     @Override
     public String type() {
@@ -165,7 +161,7 @@ public final class UdpEchoProbe implements Probe {
         }
         phases.setDnsNanos(System.nanoTime() - start);
         InetSocketAddress peer = new InetSocketAddress(ip, port);
-        String probed = hostPort(ip.getHostAddress(), port);
+        String probed = HostPort.format(ip.getHostAddress(), port);
 
         DatagramChannel open;
         try {
@@ -306,9 +302,6 @@ public final class UdpEchoProbe implements Probe {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
-    private static String hostPort(String host, int port) {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    }
 
     @Override
     public String toString() {
