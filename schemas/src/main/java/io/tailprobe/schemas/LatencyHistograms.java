@@ -46,7 +46,7 @@ public final class LatencyHistograms {
      * are reused per thread.
      */
     public static byte[] encode(AbstractHistogram histogram) {
-        EncodeBuffers buffers = Thread.currentThread().isVirtual() ? new EncodeBuffers() : ENCODE_BUFFERS.get();
+        EncodeBuffers buffers = EncodeBuffers.forThisThread();
         ByteBuffer uncompressed = buffers.uncompressed(histogram.getNeededByteBufferCapacity());
         int uncompressedLength = histogram.encodeIntoByteBuffer(uncompressed);
         return deflate(buffers, uncompressedLength);
@@ -65,7 +65,11 @@ public final class LatencyHistograms {
             throw new IllegalStateException("deflated histogram larger than its uncompressed encoding");
         }
         ByteBuffer.wrap(compressed).putInt(V2_COMPRESSED_ENCODING_COOKIE).putInt(compressedLength);
-        return Arrays.copyOf(compressed, COMPRESSED_HEADER_BYTES + compressedLength);
+        byte[] encoded = Arrays.copyOf(compressed, COMPRESSED_HEADER_BYTES + compressedLength);
+        if (buffers.oneOff) {
+            deflater.end(); // its native memory now, not when the cleaner gets to it
+        }
+        return encoded;
     }
 
     /**
@@ -82,7 +86,7 @@ public final class LatencyHistograms {
             }
             return encode(histogram);
         }
-        EncodeBuffers buffers = Thread.currentThread().isVirtual() ? new EncodeBuffers() : ENCODE_BUFFERS.get();
+        EncodeBuffers buffers = EncodeBuffers.forThisThread();
         ByteBuffer uncompressed = buffers.uncompressed(V2_HEADER_BYTES + (2 * size + 1) * MAX_ZIGZAG_BYTES);
         uncompressed.putInt(V2_ENCODING_COOKIE).putInt(0).putInt(0).putInt(NUMBER_OF_SIGNIFICANT_VALUE_DIGITS)
                 .putLong(LOWEST_DISCERNIBLE_VALUE_NANOS).putLong(INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS).putDouble(1.0);
@@ -152,11 +156,22 @@ public final class LatencyHistograms {
     /** HdrHistogram's V2 compressed cookie with a word size of 8 (AbstractHistogram.getCompressedEncodingCookie). */
     private static final int V2_COMPRESSED_ENCODING_COOKIE = 0x1c849304 | 0x10;
     private static final int COMPRESSED_HEADER_BYTES = 8;
-    private static final ThreadLocal<EncodeBuffers> ENCODE_BUFFERS = ThreadLocal.withInitial(EncodeBuffers::new);
+    private static final ThreadLocal<EncodeBuffers> ENCODE_BUFFERS = ThreadLocal.withInitial(() -> new EncodeBuffers(false));
 
     /** One thread's scratch space for {@link #encode}. */
     private static final class EncodeBuffers {
         final Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
+        /** For one call: a virtual thread gets no thread-local (there may be millions of them). */
+        final boolean oneOff;
+
+        private EncodeBuffers(boolean oneOff) {
+            this.oneOff = oneOff;
+        }
+
+        static EncodeBuffers forThisThread() {
+            return Thread.currentThread().isVirtual() ? new EncodeBuffers(true) : ENCODE_BUFFERS.get();
+        }
+
         ByteBuffer uncompressed = ByteBuffer.allocate(0);
         private byte[] compressed = new byte[0];
 
