@@ -2,8 +2,6 @@ package io.tailprobe.schemas;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.HistogramIterationValue;
 
 /**
  * A latency histogram with {@link LatencyHistograms}' buckets, holding only its non-empty ones:
@@ -11,7 +9,7 @@ import org.HdrHistogram.HistogramIterationValue;
  * in a handful of buckets, a fleet-wide hour a few thousand buckets; an HdrHistogram allocates all
  * ~16,000 of its range (128 KB) up front, and its packed variant pays a tree walk for every count it
  * reads or adds. Here recording is a binary search, adding two histograms is a merge of sorted
- * arrays, and encoding writes HdrHistogram's own compressed format straight from the buckets
+ * arrays, and encoding writes HdrHistogram's own V2 format straight from the buckets
  * ({@link LatencyHistograms#encodeBuckets}): the same values give the same bytes as a Histogram.
  */
 public final class BucketCounts {
@@ -28,13 +26,10 @@ public final class BucketCounts {
         counts = new long[capacity];
     }
 
-    /** Reads HdrHistogram's compressed encoding (as {@link LatencyHistograms#decode}). */
-    public static BucketCounts decode(ByteBuffer compressed) {
-        Histogram histogram = LatencyHistograms.decode(compressed);
+    /** Reads either of HdrHistogram's V2 encodings (as {@link LatencyHistograms#decode}). */
+    public static BucketCounts decode(ByteBuffer encoded) {
         BucketCounts buckets = new BucketCounts();
-        for (HistogramIterationValue value : histogram.recordedValues()) {
-            buckets.add(LatencyHistograms.countsIndex(value.getValueIteratedTo()), value.getCountAtValueIteratedTo());
-        }
+        LatencyHistograms.forEachBucket(encoded, buckets::add);
         return buckets;
     }
 
@@ -90,7 +85,7 @@ public final class BucketCounts {
         return size;
     }
 
-    /** HdrHistogram's compressed encoding of these counts. */
+    /** HdrHistogram's V2 encoding of these counts ({@link LatencyHistograms#encodeBuckets}). */
     public byte[] encode() {
         return LatencyHistograms.encodeBuckets(indexes, counts, size);
     }

@@ -1,12 +1,15 @@
 package io.tailprobe.schemas;
 
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
+import java.util.zip.Inflater;
 import org.HdrHistogram.AbstractHistogram;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 
 /**
  * How Tailprobe records latencies: HdrHistograms of nanoseconds with 3 significant digits and a
@@ -14,8 +17,12 @@ import org.HdrHistogram.Histogram;
  * 0.1% of the true value (a true p99 of 20.000 ms reads between 19.98 and 20.02 ms), at any
  * resolution and across any number of merged hosts, because histograms add exactly.
  *
- * <p>The codec is HdrHistogram's own compressed encoding, so exported bytes can be read by
- * HdrHistogram's tools.
+ * <p>Two of HdrHistogram's own encodings, both readable by its tools: the V2 encoding
+ * ({@code encodeIntoByteBuffer}, ZigZag LEB128 counts with runs of empty buckets skipped) is what the
+ * aggregator writes, since one host's window of a dozen samples is a few dozen bytes and Kafka's batch
+ * compression does the rest; deflating each histogram on its own (the compressed encoding) costs
+ * tens of µs and saves little. The compressed encoding ({@link #encode}) is for exports.
+ * {@link #decode} reads either.
  */
 public final class LatencyHistograms {
     public static final long LOWEST_DISCERNIBLE_VALUE_NANOS = 1_000L;
@@ -73,10 +80,11 @@ public final class LatencyHistograms {
     }
 
     /**
-     * {@link #encode} of a histogram whose non-empty buckets are {@code indexes[0..size)} (HdrHistogram
-     * counts-array indexes, {@link #countsIndex}, ascending) with these counts, without building one:
-     * the V2 encoding is written straight from the buckets, so a window of a dozen samples costs a few
-     * bytes, not a walk over thousands of empty buckets. Byte for byte HdrHistogram's own output.
+     * HdrHistogram's V2 encoding ({@code encodeIntoByteBuffer}) of a histogram whose non-empty buckets
+     * are {@code indexes[0..size)} (HdrHistogram counts-array indexes, {@link #countsIndex}, ascending)
+     * with these counts, written straight from the buckets without building one, so a window of a
+     * dozen samples costs a few bytes, not a walk over thousands of empty buckets. Byte for byte
+     * HdrHistogram's own output.
      */
     public static byte[] encodeBuckets(int[] indexes, long[] counts, int size) {
         if (size > 0 && valueAtIndex(indexes[size - 1]) > INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS) {
@@ -84,7 +92,9 @@ public final class LatencyHistograms {
             for (int i = 0; i < size; i++) {
                 histogram.recordValueWithCount(valueAtIndex(indexes[i]), counts[i]);
             }
-            return encode(histogram);
+            ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
+            int length = histogram.encodeIntoByteBuffer(buffer);
+            return Arrays.copyOf(buffer.array(), length);
         }
         EncodeBuffers buffers = EncodeBuffers.forThisThread();
         ByteBuffer uncompressed = buffers.uncompressed(V2_HEADER_BYTES + (2 * size + 1) * MAX_ZIGZAG_BYTES);
@@ -105,7 +115,77 @@ public final class LatencyHistograms {
             putZigZag(uncompressed, 0); // an empty histogram encodes its one (empty) bucket 0
         }
         uncompressed.putInt(4, uncompressed.position() - V2_HEADER_BYTES);
-        return deflate(buffers, uncompressed.position());
+        return Arrays.copyOf(uncompressed.array(), uncompressed.position());
+    }
+
+    /** Receives the non-empty buckets of an encoded histogram, in ascending index order. */
+    @FunctionalInterface
+    public interface BucketVisitor {
+        void bucket(int countsIndex, long count);
+    }
+
+    /**
+     * Calls {@code visitor} for every non-empty bucket of {@code encoded} (either encoding), reading
+     * the counts straight from the bytes when they have {@link LatencyHistograms}' layout, so no
+     * 128 KB histogram is allocated to read a dozen counts.
+     *
+     * @throws IllegalArgumentException when the bytes are neither of HdrHistogram's encodings
+     */
+    public static void forEachBucket(ByteBuffer encoded, BucketVisitor visitor) {
+        ByteBuffer v2 = uncompressed(encoded);
+        if (v2.getInt(v2.position() + 8) != 0 || v2.getInt(v2.position() + 12) != NUMBER_OF_SIGNIFICANT_VALUE_DIGITS
+                || v2.getLong(v2.position() + 16) != LOWEST_DISCERNIBLE_VALUE_NANOS) {
+            Histogram other = Histogram.decodeFromByteBuffer(v2, INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS);
+            for (HistogramIterationValue value : other.recordedValues()) {
+                visitor.bucket(countsIndex(value.getValueIteratedTo()), value.getCountAtValueIteratedTo());
+            }
+            return;
+        }
+        int payloadBytes = v2.getInt(v2.position() + 4);
+        ByteBuffer payload = v2.duplicate().position(v2.position() + V2_HEADER_BYTES);
+        payload.limit(payload.position() + payloadBytes);
+        int index = 0;
+        while (payload.hasRemaining()) {
+            long count = getZigZag(payload);
+            if (count < 0) {
+                index += (int) -count;
+            } else {
+                if (count > 0) {
+                    visitor.bucket(index, count);
+                }
+                index++;
+            }
+        }
+    }
+
+    /** The V2 encoding in {@code encoded}: itself, or inflated from the compressed encoding. */
+    private static ByteBuffer uncompressed(ByteBuffer encoded) {
+        if (encoded.remaining() < 8) {
+            throw new IllegalArgumentException("not an HdrHistogram encoding: " + encoded.remaining() + " bytes");
+        }
+        int cookie = encoded.getInt(encoded.position());
+        if (cookie == V2_ENCODING_COOKIE) {
+            return encoded;
+        }
+        if (cookie != V2_COMPRESSED_ENCODING_COOKIE) {
+            throw new IllegalArgumentException("not an HdrHistogram V2 encoding: cookie 0x" + Integer.toHexString(cookie));
+        }
+        int compressedLength = encoded.getInt(encoded.position() + 4);
+        Inflater inflater = new Inflater();
+        try {
+            ByteBuffer compressed = encoded.duplicate().position(encoded.position() + COMPRESSED_HEADER_BYTES);
+            inflater.setInput(compressed.limit(compressed.position() + compressedLength));
+            ByteBuffer header = ByteBuffer.allocate(V2_HEADER_BYTES);
+            inflater.inflate(header);
+            ByteBuffer v2 = ByteBuffer.allocate(V2_HEADER_BYTES + header.getInt(4));
+            v2.put(header.flip());
+            inflater.inflate(v2);
+            return v2.flip();
+        } catch (DataFormatException | BufferUnderflowException e) {
+            throw new IllegalArgumentException("not an HdrHistogram compressed encoding: " + e.getMessage(), e);
+        } finally {
+            inflater.end();
+        }
     }
 
     /** The lowest value of bucket {@code index}: recording it counts in that bucket. */
@@ -138,6 +218,20 @@ public final class LatencyHistograms {
             v >>>= 7;
         }
         buffer.put((byte) v);
+    }
+
+    /** HdrHistogram's ZigZagEncoding.getLong. */
+    private static long getZigZag(ByteBuffer buffer) {
+        long v = 0;
+        for (int shift = 0; shift < 56; shift += 7) {
+            byte b = buffer.get();
+            v |= (long) (b & 0x7F) << shift;
+            if (b >= 0) {
+                return (v >>> 1) ^ -(v & 1);
+            }
+        }
+        v |= (long) (buffer.get() & 0xFF) << 56;
+        return (v >>> 1) ^ -(v & 1);
     }
 
     /** floor(log2(1000)): the low bits below the lowest discernible value. */
@@ -191,18 +285,19 @@ public final class LatencyHistograms {
         }
     }
 
-    public static Histogram decode(ByteBuffer compressed) {
-        try {
-            Histogram histogram = Histogram.decodeFromCompressedByteBuffer(compressed.duplicate(),
-                    INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS);
-            histogram.setAutoResize(true);
-            return histogram;
-        } catch (DataFormatException e) {
-            throw new IllegalArgumentException("not an HdrHistogram compressed encoding: " + e.getMessage(), e);
-        }
+    /**
+     * Reads either of HdrHistogram's V2 encodings (plain or compressed).
+     *
+     * @throws IllegalArgumentException when the bytes are neither
+     */
+    public static Histogram decode(ByteBuffer encoded) {
+        Histogram histogram = Histogram.decodeFromByteBuffer(uncompressed(encoded).duplicate(),
+                INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS);
+        histogram.setAutoResize(true);
+        return histogram;
     }
 
-    public static Histogram decode(byte[] compressed) {
-        return decode(ByteBuffer.wrap(compressed));
+    public static Histogram decode(byte[] encoded) {
+        return decode(ByteBuffer.wrap(encoded));
     }
 }

@@ -1,15 +1,17 @@
 package io.tailprobe.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Random;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
 class BucketCountsTest {
     @Test
-    void recorded_and_merged_counts_encode_byte_for_byte_like_one_histogram_of_every_value() {
+    void recorded_and_merged_counts_encode_byte_for_byte_like_hdrhistograms_v2_encoding_of_one_histogram_of_every_value() {
         Random random = new Random(5);
         Histogram expected = LatencyHistograms.newHistogram();
         BucketCounts rollup = new BucketCounts();
@@ -26,7 +28,7 @@ class BucketCountsTest {
 
         byte[] encoded = rollup.encode();
 
-        assertThat(encoded).isEqualTo(LatencyHistograms.encode(expected));
+        assertThat(encoded).isEqualTo(v2(expected));
         assertThat(rollup.totalCount()).isEqualTo(6 * 3_000 + 54 * 12);
         assertThat(LatencyHistograms.decode(encoded)).isEqualTo(expected);
         assertThat(BucketCounts.decode(ByteBuffer.wrap(encoded)).encode()).isEqualTo(encoded);
@@ -53,7 +55,7 @@ class BucketCountsTest {
 
             byte[] ours = buckets.encode();
 
-            assertThat(ours).as("trial %d, %d values", trial, size).isEqualTo(LatencyHistograms.encode(histogram));
+            assertThat(ours).as("trial %d, %d values", trial, size).isEqualTo(v2(histogram));
         }
     }
 
@@ -75,6 +77,32 @@ class BucketCountsTest {
 
     @Test
     void an_empty_histogram_encodes_like_hdrhistograms_empty_one() {
-        assertThat(new BucketCounts().encode()).isEqualTo(LatencyHistograms.encode(LatencyHistograms.newHistogram()));
+        assertThat(new BucketCounts().encode()).isEqualTo(v2(LatencyHistograms.newHistogram()));
+    }
+
+    @Test
+    void reads_hdrhistograms_compressed_encoding_too() {
+        Histogram histogram = LatencyHistograms.newHistogram();
+        for (long nanos = 1_000; nanos < 50_000_000; nanos = nanos * 3 / 2) {
+            histogram.recordValueWithCount(nanos, nanos % 7 + 1);
+        }
+
+        BucketCounts decoded = BucketCounts.decode(ByteBuffer.wrap(LatencyHistograms.encode(histogram)));
+
+        assertThat(decoded.totalCount()).isEqualTo(histogram.getTotalCount());
+        assertThat(decoded.encode()).isEqualTo(v2(histogram));
+    }
+
+    @Test
+    void bytes_that_are_no_histogram_are_refused_by_name() {
+        assertThatThrownBy(() -> BucketCounts.decode(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9})))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an HdrHistogram V2 encoding");
+    }
+
+    /** HdrHistogram's own V2 encoding ({@code encodeIntoByteBuffer}). */
+    private static byte[] v2(Histogram histogram) {
+        ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
+        int length = histogram.encodeIntoByteBuffer(buffer);
+        return Arrays.copyOf(buffer.array(), length);
     }
 }
