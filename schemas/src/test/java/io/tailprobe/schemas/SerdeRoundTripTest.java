@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
 import org.apache.avro.Schema;
@@ -146,6 +147,14 @@ class SerdeRoundTripTest {
         assertThatThrownBy(() -> Topics.sampleSerde().decode(unknownFingerprint))
                 .isInstanceOf(SerializationException.class)
                 .hasMessageContaining("MissingSchemaException");
+
+        byte[] whole = Topics.sampleSerde().encode(sample());
+        assertThatThrownBy(() -> Topics.sampleSerde().decode(Arrays.copyOf(whole, whole.length - 3)))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("cannot decode LatencySample (" + (whole.length - 3) + " bytes)");
+        assertThatThrownBy(() -> Topics.sampleSerde().decode(Arrays.copyOf(whole, whole.length + 2)))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("bytes left after the record");
     }
 
     @Test
