@@ -16,6 +16,9 @@ public final class BucketCounts {
     private int[] indexes;
     private long[] counts;
     private int size;
+    /** Counts added but not merged in yet; see {@link #addAll}. */
+    private BucketCounts pending;
+    private static final int PENDING_FRACTION = 8;
 
     public BucketCounts() {
         this(4);
@@ -38,8 +41,13 @@ public final class BucketCounts {
         add(LatencyHistograms.countsIndex(Math.max(valueNanos, 0L)), 1);
     }
 
-    /** Adds every count of {@code other} (exact). */
+    /**
+     * Adds every count of {@code other} (exact). A small histogram added to a large one (a host's 10 s
+     * window into its hour) waits in a side buffer, merged in once the buffer reaches an eighth of
+     * this one's buckets, so a rollup of n windows costs O(n), not O(n²), array copying.
+     */
     public void addAll(BucketCounts other) {
+        other.settle();
         if (other.size == 0) {
             return;
         }
@@ -48,31 +56,62 @@ public final class BucketCounts {
             System.arraycopy(other.indexes, 0, indexes, size, other.size);
             System.arraycopy(other.counts, 0, counts, size, other.size);
             size += other.size;
-            return;
-        }
-        int[] mergedIndexes = new int[size + other.size];
-        long[] mergedCounts = new long[size + other.size];
-        int i = 0;
-        int j = 0;
-        int n = 0;
-        while (i < size || j < other.size) {
-            if (j == other.size || i < size && indexes[i] < other.indexes[j]) {
-                mergedIndexes[n] = indexes[i];
-                mergedCounts[n++] = counts[i++];
-            } else if (i == size || other.indexes[j] < indexes[i]) {
-                mergedIndexes[n] = other.indexes[j];
-                mergedCounts[n++] = other.counts[j++];
-            } else {
-                mergedIndexes[n] = indexes[i];
-                mergedCounts[n++] = counts[i++] + other.counts[j++];
+        } else if (other.size * PENDING_FRACTION >= size) {
+            mergeIn(other);
+        } else {
+            if (pending == null) {
+                pending = new BucketCounts();
+            }
+            pending.addAll(other);
+            if (pending.size * PENDING_FRACTION >= size) {
+                settle();
             }
         }
-        indexes = mergedIndexes;
-        counts = mergedCounts;
-        size = n;
+    }
+
+    /** Merges the side buffer in. */
+    private void settle() {
+        if (pending != null) {
+            BucketCounts merging = pending;
+            pending = null;
+            merging.settle();
+            mergeIn(merging);
+        }
+    }
+
+    /** Merges {@code other}'s buckets in, in place from the back, so the arrays only grow by doubling. */
+    private void mergeIn(BucketCounts other) {
+        int distinct = size;
+        for (int i = 0, j = 0; j < other.size; ) {
+            if (i < size && indexes[i] < other.indexes[j]) {
+                i++;
+            } else {
+                if (i == size || indexes[i] != other.indexes[j]) {
+                    distinct++;
+                }
+                j++;
+            }
+        }
+        ensureCapacity(distinct);
+        int i = size - 1;
+        int j = other.size - 1;
+        for (int n = distinct - 1; j >= 0; n--) {
+            if (i >= 0 && indexes[i] > other.indexes[j]) {
+                indexes[n] = indexes[i];
+                counts[n] = counts[i--];
+            } else if (i >= 0 && indexes[i] == other.indexes[j]) {
+                indexes[n] = indexes[i];
+                counts[n] = counts[i--] + other.counts[j--];
+            } else {
+                indexes[n] = other.indexes[j];
+                counts[n] = other.counts[j--];
+            }
+        }
+        size = distinct;
     }
 
     public long totalCount() {
+        settle();
         long total = 0;
         for (int i = 0; i < size; i++) {
             total += counts[i];
@@ -82,11 +121,13 @@ public final class BucketCounts {
 
     /** Non-empty buckets. */
     public int buckets() {
+        settle();
         return size;
     }
 
     /** HdrHistogram's V2 encoding of these counts ({@link LatencyHistograms#encodeBuckets}). */
     public byte[] encode() {
+        settle();
         return LatencyHistograms.encodeBuckets(indexes, counts, size);
     }
 
