@@ -1,6 +1,5 @@
 package io.tailprobe.schemas;
 
-import java.util.Locale;
 
 /**
  * The key of {@code latency.histograms}: series, host (or {@link #FLEET}), resolution and window
@@ -11,6 +10,8 @@ import java.util.Locale;
 public record HistogramKey(SeriesKey series, String host, int resolutionSeconds, long windowStartMillis) {
     /** The host name of fleet-wide series. */
     public static final String FLEET = "*";
+    /** The window start is zero-padded to this many digits, so keys sort by time. */
+    private static final int START_DIGITS = 16;
 
     public HistogramKey {
         SeriesKey.requireClean("host", host);
@@ -42,7 +43,8 @@ public record HistogramKey(SeriesKey series, String host, int resolutionSeconds,
     }
 
     public String encode() {
-        return prefix(series, host, resolutionSeconds) + String.format(Locale.ROOT, "%016d", windowStartMillis);
+        String start = Long.toString(windowStartMillis);
+        return prefix(series, host, resolutionSeconds) + "0".repeat(Math.max(0, START_DIGITS - start.length())) + start;
     }
 
     /** Every key of one series, host and resolution starts with this. */

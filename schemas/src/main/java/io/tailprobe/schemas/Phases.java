@@ -3,7 +3,6 @@ package io.tailprobe.schemas;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.ObjLongConsumer;
 
 /**
  * The phases of a probe by the names used everywhere (histogram maps, JSON): {@code dns},
@@ -19,26 +18,25 @@ public final class Phases {
     /** The phases present in {@code timings}, in order, in nanoseconds; empty for null. */
     public static Map<String, Long> present(PhaseTimings timings) {
         Map<String, Long> phases = new LinkedHashMap<>();
-        forEachPresent(timings, phases::put);
+        for (int i = 0; timings != null && i < NAMES.size(); i++) {
+            Long nanos = nanos(timings, i);
+            if (nanos != null) {
+                phases.put(NAMES.get(i), nanos);
+            }
+        }
         return phases;
     }
 
-    /** Calls {@code action} with the name and nanoseconds of each phase present, in order, allocating nothing. */
-    public static void forEachPresent(PhaseTimings timings, ObjLongConsumer<String> action) {
-        if (timings == null) {
-            return;
-        }
-        acceptIfPresent(action, "dns", timings.getDnsNanos());
-        acceptIfPresent(action, "connect", timings.getConnectNanos());
-        acceptIfPresent(action, "tls", timings.getTlsNanos());
-        acceptIfPresent(action, "requestWrite", timings.getRequestWriteNanos());
-        acceptIfPresent(action, "firstByte", timings.getFirstByteNanos());
-        acceptIfPresent(action, "transfer", timings.getTransferNanos());
-    }
-
-    private static void acceptIfPresent(ObjLongConsumer<String> action, String name, Long nanos) {
-        if (nanos != null) {
-            action.accept(name, nanos);
-        }
+    /** The nanoseconds of phase {@code index} (of {@link #NAMES}) in {@code timings}, null when absent. */
+    public static Long nanos(PhaseTimings timings, int index) {
+        return switch (index) {
+            case 0 -> timings.getDnsNanos();
+            case 1 -> timings.getConnectNanos();
+            case 2 -> timings.getTlsNanos();
+            case 3 -> timings.getRequestWriteNanos();
+            case 4 -> timings.getFirstByteNanos();
+            case 5 -> timings.getTransferNanos();
+            default -> throw new IndexOutOfBoundsException("phase index " + index + " of " + NAMES.size());
+        };
     }
 }
