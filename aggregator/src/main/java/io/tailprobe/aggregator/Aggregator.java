@@ -32,8 +32,9 @@ public final class Aggregator implements AutoCloseable {
         }
         AggregatorMetrics metrics = new AggregatorMetrics();
         AtomicReference<KafkaStreams> app = new AtomicReference<>();
-        KafkaStreams streams = new KafkaStreams(LatencyTopology.build(config, metrics, InputLag.of(app::get)),
-                streamsProperties(config));
+        Properties properties = streamsProperties(config);
+        KafkaStreams streams = new KafkaStreams(LatencyTopology.build(config, metrics, InputLag.of(app::get),
+                new KafkaTaskHistory(properties)), properties);
         app.set(streams);
         metrics.lag(() -> recordsLagMax(streams));
         Javalin http = Javalin.create(javalin -> {

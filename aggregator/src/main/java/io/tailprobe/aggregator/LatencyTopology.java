@@ -21,6 +21,8 @@ import org.apache.kafka.streams.state.Stores;
  * </pre>
  * Samples arrive keyed by series, so all hosts of a series meet in one task and the fleet-wide
  * merge needs no repartition; histograms go to their series' partition of latency.histograms.
+ * The one state store is a small checkpoint per task ({@link WindowProcessor}): open windows are
+ * rebuilt from these topics, not from a changelog of their own.
  */
 public final class LatencyTopology {
     static final String SOURCE = "samples-source";
@@ -34,22 +36,24 @@ public final class LatencyTopology {
         return build(config, new AggregatorMetrics());
     }
 
+    /** A topology that never restarts with state (TopologyTestDriver, topology descriptions). */
     public static Topology build(AggregatorConfig config, AggregatorMetrics metrics) {
-        return build(config, metrics, InputLag.CAUGHT_UP);
+        return build(config, metrics, InputLag.CAUGHT_UP, TaskHistory.NONE);
     }
 
-    /** @param inputLag how far each input partition is behind; windows idle-close only when caught up */
-    public static Topology build(AggregatorConfig config, AggregatorMetrics metrics, InputLag inputLag) {
+    /**
+     * @param inputLag how far each input partition is behind; windows idle-close only when caught up
+     * @param history where a restarted task reads the samples and windows of its open windows again
+     */
+    static Topology build(AggregatorConfig config, AggregatorMetrics metrics, InputLag inputLag, TaskHistory history) {
         Topology topology = new Topology();
         CommitHookedStores commitHooks = new CommitHookedStores();
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SAMPLES);
-        topology.addProcessor(WINDOW_PROCESSOR, () -> new WindowProcessor(config, metrics, commitHooks, inputLag), SOURCE);
+        topology.addProcessor(WINDOW_PROCESSOR,
+                () -> new WindowProcessor(config, metrics, commitHooks, inputLag, history), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                commitHooks.wrap(Stores.persistentKeyValueStore(WindowProcessor.WINDOWS_STORE)),
-                Serdes.String(), Topics.histogramSerde()), WINDOW_PROCESSOR);
-        topology.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(WindowProcessor.STREAM_TIME_STORE), Serdes.String(), Serdes.Long()),
-                WINDOW_PROCESSOR);
+                commitHooks.wrap(Stores.inMemoryKeyValueStore(WindowProcessor.CHECKPOINT_STORE)),
+                Serdes.String(), Serdes.Long()), WINDOW_PROCESSOR);
         topology.addSink(HISTOGRAMS_SINK, Topics.HISTOGRAMS, new StringSerializer(), new ByteArraySerializer(),
                 seriesPartitioner(), WINDOW_PROCESSOR);
         topology.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, new StringSerializer(), new ByteArraySerializer(),

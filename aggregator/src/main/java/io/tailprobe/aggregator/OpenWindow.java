@@ -4,6 +4,7 @@ import io.tailprobe.schemas.BucketCounts;
 import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.Outcome;
+import io.tailprobe.schemas.PhaseTimings;
 import io.tailprobe.schemas.Phases;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.ByteBuffer;
@@ -14,13 +15,14 @@ import java.util.Map;
 /**
  * One window of one series and host while it is open, with its latencies in memory as
  * {@link BucketCounts} (the non-empty buckets only), so adding a sample is a few binary searches.
- * The window becomes a {@link WindowedHistogram} record, with HdrHistogram's compressed encoding,
- * only when it is written to the store at a commit or emitted at its close. Every sample counts
+ * The window becomes a {@link WindowedHistogram} record, with HdrHistogram's V2 encoding, only when
+ * it is emitted at its close. Every sample counts
  * under its outcome; only OK samples are recorded in the latency histograms (a timeout's latency
  * is unknown, only bounded below), and min/max are exact over them.
  */
 final class OpenWindow {
     private static final Outcome[] OUTCOMES = Outcome.values();
+    private static final int PHASE_COUNT = Phases.NAMES.size();
 
     private final HistogramKey key;
     private final String storeKey;
@@ -34,12 +36,10 @@ final class OpenWindow {
     private long maxResponseNanos = Long.MIN_VALUE;
     private final BucketCounts service;
     private final BucketCounts response;
-    /** By phase name in the order phases happen; created on the first sample that has the phase. */
-    private final Map<String, BucketCounts> phases = new LinkedHashMap<>();
-    /** Changed since it was last written to the store (kept by the processor). */
-    boolean dirty;
-    /** Has a value in the store (written at a commit, or read back at start) that closing must delete. */
-    boolean stored;
+    /** By index in {@link Phases#NAMES}; created on the first sample that has the phase. */
+    private final BucketCounts[] phases = new BucketCounts[PHASE_COUNT];
+    /** The input offset of the first sample added; none for a rollup, which is made of windows. */
+    private long firstOffset = Long.MAX_VALUE;
 
     private OpenWindow(HistogramKey key, BucketCounts service, BucketCounts response) {
         this.key = key;
@@ -52,7 +52,7 @@ final class OpenWindow {
         return new OpenWindow(key, new BucketCounts(), new BucketCounts());
     }
 
-    /** Decodes a window the store kept across a restart or rebalance. */
+    /** Decodes an emitted window, to add it into its rollups again after a restart or rebalance. */
     static OpenWindow of(WindowedHistogram record) {
         OpenWindow window = new OpenWindow(HistogramKey.of(record), BucketCounts.decode(record.getServiceTimeHistogram()),
                 BucketCounts.decode(record.getResponseTimeHistogram()));
@@ -62,13 +62,12 @@ final class OpenWindow {
         window.maxServiceNanos = orElse(record.getMaxServiceTimeNanos(), Long.MIN_VALUE);
         window.minResponseNanos = orElse(record.getMinResponseTimeNanos(), Long.MAX_VALUE);
         window.maxResponseNanos = orElse(record.getMaxResponseTimeNanos(), Long.MIN_VALUE);
-        for (String phase : Phases.NAMES) {
-            ByteBuffer encoded = record.getPhaseHistograms().get(phase);
+        for (int phase = 0; phase < PHASE_COUNT; phase++) {
+            ByteBuffer encoded = record.getPhaseHistograms().get(Phases.NAMES.get(phase));
             if (encoded != null) {
-                window.phases.put(phase, BucketCounts.decode(encoded));
+                window.phases[phase] = BucketCounts.decode(encoded);
             }
         }
-        window.stored = true;
         return window;
     }
 
@@ -88,7 +87,14 @@ final class OpenWindow {
         return sampleCount;
     }
 
-    void add(LatencySample sample) {
+    /** The input offset of the first sample added; {@code Long.MAX_VALUE} for none. */
+    long firstOffset() {
+        return firstOffset;
+    }
+
+    /** Adds the sample read from input offset {@code offset}. */
+    void add(LatencySample sample, long offset) {
+        firstOffset = Math.min(firstOffset, offset);
         sampleCount++;
         outcomeCounts[sample.getOutcome().ordinal()]++;
         if (sample.getOutcome() != Outcome.OK) {
@@ -102,11 +108,24 @@ final class OpenWindow {
         maxServiceNanos = Math.max(maxServiceNanos, serviceNanos);
         minResponseNanos = Math.min(minResponseNanos, responseNanos);
         maxResponseNanos = Math.max(maxResponseNanos, responseNanos);
-        Phases.forEachPresent(sample.getPhases(), this::recordPhase);
+        PhaseTimings timings = sample.getPhases();
+        if (timings != null) {
+            for (int phase = 0; phase < PHASE_COUNT; phase++) {
+                Long nanos = Phases.nanos(timings, phase);
+                if (nanos != null) {
+                    phaseCounts(phase).record(nanos);
+                }
+            }
+        }
     }
 
-    private void recordPhase(String phase, long nanos) {
-        phases.computeIfAbsent(phase, p -> new BucketCounts()).record(nanos);
+    private BucketCounts phaseCounts(int phase) {
+        BucketCounts counts = phases[phase];
+        if (counts == null) {
+            counts = new BucketCounts();
+            phases[phase] = counts;
+        }
+        return counts;
     }
 
     /** Adds every count and histogram of {@code other} (exact: histograms add). */
@@ -118,7 +137,11 @@ final class OpenWindow {
         other.otherOutcomeCounts.forEach((outcome, count) -> otherOutcomeCounts.merge(outcome, count, Long::sum));
         service.addAll(other.service);
         response.addAll(other.response);
-        other.phases.forEach((phase, latencies) -> phases.computeIfAbsent(phase, p -> new BucketCounts()).addAll(latencies));
+        for (int phase = 0; phase < PHASE_COUNT; phase++) {
+            if (other.phases[phase] != null) {
+                phaseCounts(phase).addAll(other.phases[phase]);
+            }
+        }
         minServiceNanos = Math.min(minServiceNanos, other.minServiceNanos);
         maxServiceNanos = Math.max(maxServiceNanos, other.maxServiceNanos);
         minResponseNanos = Math.min(minResponseNanos, other.minResponseNanos);
@@ -134,7 +157,11 @@ final class OpenWindow {
             }
         }
         Map<String, ByteBuffer> phaseHistograms = new LinkedHashMap<>();
-        phases.forEach((phase, latencies) -> phaseHistograms.put(phase, ByteBuffer.wrap(latencies.encode())));
+        for (int phase = 0; phase < PHASE_COUNT; phase++) {
+            if (phases[phase] != null) {
+                phaseHistograms.put(Phases.NAMES.get(phase), ByteBuffer.wrap(phases[phase].encode()));
+            }
+        }
         boolean anyOk = maxServiceNanos != Long.MIN_VALUE;
         return WindowedHistogram.newBuilder()
                 .setTarget(key.series().target()).setProbeType(key.series().probeType())

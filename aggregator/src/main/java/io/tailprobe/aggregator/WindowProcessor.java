@@ -17,36 +17,45 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Adds each sample to its tumbling window, once for its host and once fleet-wide ({@code *}),
- * and emits a window when stream time passes its end plus the grace period.
+ * and emits a window when stream time passes its end plus the grace period; each closed base
+ * window is added into its rollups, which are emitted when they close in turn.
  *
- * <p>Open windows live in memory with their histograms decoded ({@link OpenWindow}), so a sample
- * costs a few increments, not a decode and an encode of every histogram it touches. Just before
- * each commit, the windows changed since the last one (and stream time) are written to the
- * changelogged stores ({@link CommitHookedStores}), so a commit holds exactly the state of the
- * offsets it commits; a restart or a rebalance reads them back.
+ * <p>Open windows live in memory only, with their histograms as {@link BucketCounts}, so a sample
+ * costs a few increments and nothing is written per sample. What a commit must hold is small: a
+ * checkpoint of stream time, the offset after the last processed sample and the offset of the
+ * first sample of any still-open base window, written just before each commit
+ * ({@link CommitHookedStores}) in the commit's transaction. When a task starts with a checkpoint
+ * (a restart, a crash, a rebalance), it rebuilds exactly the windows that were open at that commit
+ * from Kafka ({@link TaskHistory}): the samples from the replay offset up to the checkpointed
+ * offset, each added to its window if that window was still open at the checkpoint's stream time
+ * (a sample of a window already closed was emitted or dead-lettered then), and the rollups from
+ * the base windows already emitted for their periods. Under exactly-once the windows emitted, the
+ * offsets and the checkpoint commit together, so no sample is counted twice or lost.
  *
- * <p>Stream time is the largest scheduled start seen in this task's partitions (kept in a store,
- * so it survives restarts). Samples for a window that has already closed are dead-lettered as
- * late. When nothing has arrived for {@code idleClose} of wall-clock time and the partition is
- * caught up, stream time moves up to the wall clock, so the last windows close after probes stop.
+ * <p>Stream time is the largest scheduled start seen in this task's partition. Samples for a window
+ * that has already closed are dead-lettered as late. When nothing has arrived for {@code idleClose}
+ * of wall-clock time and the partition is caught up, stream time moves up to the wall clock, so the
+ * last windows close after probes stop.
  */
 final class WindowProcessor implements Processor<String, byte[], String, byte[]> {
-    static final String WINDOWS_STORE = "open-windows";
-    static final String STREAM_TIME_STORE = "stream-time";
+    static final String CHECKPOINT_STORE = "checkpoint";
     static final String REASON_HEADER = "tailprobe.reason";
     static final String DETAIL_HEADER = "tailprobe.detail";
-    private static final String STREAM_TIME_KEY = "stream-time";
+    private static final String STREAM_TIME_KEY = "stream-time-millis";
+    private static final String NEXT_OFFSET_KEY = "next-offset";
+    private static final String REPLAY_FROM_OFFSET_KEY = "replay-from-offset";
     private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
 
     private final long windowSizeMillis;
@@ -59,26 +68,31 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private final AggregatorMetrics metrics;
     private final CommitHookedStores commitHooks;
     private final InputLag inputLag;
+    private final TaskHistory history;
     private final Set<DeadLetterReason> reasonsLogged = EnumSet.noneOf(DeadLetterReason.class);
     private final Serializer<WindowedHistogram> histogramSerializer = Topics.histogramSerde().serializer();
 
     private ProcessorContext<String, byte[]> context;
-    private KeyValueStore<String, WindowedHistogram> windows;
-    private KeyValueStore<String, Long> streamTimeStore;
-    /** Every open window by store key; read from the store on start. */
+    private KeyValueStore<String, Long> checkpoint;
+    /** Every open window by store key. */
     private final Map<String, OpenWindow> open = new HashMap<>();
-    /** The last base window each series and host (or fleet) added to: most samples land there. */
-    private final Map<String, OpenWindow> latestBySeriesHost = new HashMap<>();
+    /** By record key: the base window each host of the series, and the fleet, last added to. */
+    private final Map<String, SeriesWindows> bySeries = new HashMap<>();
     /** Open windows by end time. */
     private final TreeMap<Long, List<OpenWindow>> openByEndMillis = new TreeMap<>();
-    private final List<OpenWindow> dirty = new ArrayList<>();
     private long streamTimeMillis = Long.MIN_VALUE;
-    private long storedStreamTimeMillis = Long.MIN_VALUE;
+    /** The offset after the last sample processed; -1 before the first. */
+    private long nextOffset = -1;
+    /** The event time of the sample {@link #addSample} last added. */
+    private long addedEventMillis;
+    private long checkpointedStreamTimeMillis = Long.MIN_VALUE;
+    private long checkpointedNextOffset = -1;
+    private long checkpointedReplayFromOffset = -1;
     private long lastRecordWallMillis;
     private long lastLagLogWallMillis = Long.MIN_VALUE / 2;
 
     WindowProcessor(AggregatorConfig config, AggregatorMetrics metrics, CommitHookedStores commitHooks,
-                    InputLag inputLag) {
+                    InputLag inputLag, TaskHistory history) {
         this.windowSizeMillis = config.window().size().toMillis();
         this.resolutionSeconds = config.windowSizeSeconds();
         this.graceMillis = config.window().grace().toMillis();
@@ -88,77 +102,164 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         this.metrics = metrics;
         this.commitHooks = commitHooks;
         this.inputLag = inputLag;
+        this.history = history;
     }
 
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
-        this.windows = context.getStateStore(WINDOWS_STORE);
-        this.streamTimeStore = context.getStateStore(STREAM_TIME_STORE);
-        Long stored = streamTimeStore.get(STREAM_TIME_KEY);
-        streamTimeMillis = stored == null ? Long.MIN_VALUE : stored;
-        storedStreamTimeMillis = streamTimeMillis;
-        try (KeyValueIterator<String, WindowedHistogram> all = windows.all()) {
-            while (all.hasNext()) {
-                track(OpenWindow.of(all.next().value));
-            }
+        this.checkpoint = context.getStateStore(CHECKPOINT_STORE);
+        Long next = checkpoint.get(NEXT_OFFSET_KEY);
+        if (next != null) {
+            streamTimeMillis = checkpointedStreamTimeMillis = checkpoint.get(STREAM_TIME_KEY);
+            nextOffset = checkpointedNextOffset = next;
+            checkpointedReplayFromOffset = checkpoint.get(REPLAY_FROM_OFFSET_KEY);
+            restore(checkpointedReplayFromOffset, next);
         }
-        commitHooks.register(context.taskId(), this::writeChanges);
+        commitHooks.register(context.taskId(), this::writeCheckpoint);
         lastRecordWallMillis = context.currentSystemTimeMs();
         context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::closeIdleWindows);
+    }
+
+    /** Rebuilds the windows open at the checkpoint: rollups from emitted base windows, base windows from samples. */
+    private void restore(long replayFromOffset, long toOffsetExclusive) {
+        long startNanos = System.nanoTime();
+        int partition = context.taskId().partition();
+        long[] baseWindowsRead = new long[1];
+        long[] firstOpenRollupStart = new long[rollupSeconds.length];
+        long readFromMillis = Long.MAX_VALUE;
+        for (int i = 0; i < rollupSeconds.length && streamTimeMillis != Long.MIN_VALUE; i++) {
+            long sizeMillis = rollupSeconds[i] * 1000L;
+            long lastClosedEnd = streamTimeMillis - graceMillis; // a window ending at or before this has closed
+            firstOpenRollupStart[i] = Math.floorDiv(lastClosedEnd - sizeMillis, sizeMillis) * sizeMillis + sizeMillis;
+            readFromMillis = Math.min(readFromMillis, firstOpenRollupStart[i]);
+        }
+        if (readFromMillis != Long.MAX_VALUE) {
+            history.committedRecords(Topics.HISTOGRAMS, partition, readFromMillis, record -> {
+                HistogramKey key = HistogramKey.parse(new String(record.key(), StandardCharsets.UTF_8));
+                if (key.resolutionSeconds() != resolutionSeconds) {
+                    return;
+                }
+                OpenWindow base = null;
+                for (int i = 0; i < rollupSeconds.length; i++) {
+                    if (key.windowStartMillis() >= firstOpenRollupStart[i]) {
+                        if (base == null) {
+                            base = OpenWindow.of(Topics.histogramSerde().decode(record.value()));
+                            baseWindowsRead[0]++;
+                        }
+                        rollUp(base, rollupSeconds[i]);
+                    }
+                }
+            });
+        }
+        long[] samplesReplayed = new long[1];
+        if (replayFromOffset < toOffsetExclusive) {
+            history.samples(partition, replayFromOffset, toOffsetExclusive, record -> {
+                String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+                if (addSample(key, record.value(), record.offset()) == null) {
+                    samplesReplayed[0]++;
+                }
+            });
+        }
+        LOG.info("task {} restored {} open windows in {} ms: {} samples replayed from {}-{} offsets {}..{}, {} closed "
+                        + "base windows re-read into their open rollups", context.taskId(), open.size(),
+                (System.nanoTime() - startNanos) / 1_000_000, samplesReplayed[0], Topics.SAMPLES, partition,
+                replayFromOffset, toOffsetExclusive, baseWindowsRead[0]);
     }
 
     @Override
     public void process(Record<String, byte[]> record) {
         lastRecordWallMillis = context.currentSystemTimeMs();
+        long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(nextOffset);
+        nextOffset = offset + 1;
+        Rejection rejected = addSample(record.key(), record.value(), offset);
+        if (rejected != null) {
+            deadLetter(record, rejected.reason(), rejected.detail());
+            return;
+        }
+        metrics.sampleIn();
+        if (addedEventMillis > streamTimeMillis) {
+            advanceStreamTime(addedEventMillis);
+        }
+    }
+
+    /** Why a record was not added to a window. */
+    private record Rejection(DeadLetterReason reason, String detail) {}
+
+    /** Adds the sample in {@code value} to its windows, or says why it cannot be added. */
+    private Rejection addSample(String key, byte[] value, long offset) {
         LatencySample sample;
         try {
-            sample = Topics.sampleSerde().decode(record.value());
+            sample = Topics.sampleSerde().decode(value);
         } catch (RuntimeException e) {
-            deadLetter(record, DeadLetterReason.UNDECODABLE, e.getMessage());
-            return;
+            return new Rejection(DeadLetterReason.UNDECODABLE, e.getMessage());
         }
         String invalid = validate(sample);
         if (invalid != null) {
-            deadLetter(record, DeadLetterReason.INVALID, invalid);
-            return;
+            return new Rejection(DeadLetterReason.INVALID, invalid);
         }
-        SeriesKey series = SeriesKey.of(sample);
-        if (!series.encode().equals(record.key())) {
-            deadLetter(record, DeadLetterReason.KEY_MISMATCH,
-                    "record key \"" + record.key() + "\" is not the sample's series \"" + series.encode() + "\"");
-            return;
+        SeriesWindows series = key == null ? null : bySeries.get(key);
+        if (series == null || !series.isOf(sample)) {
+            SeriesKey sampleSeries = SeriesKey.of(sample);
+            String seriesKey = sampleSeries.encode();
+            if (!seriesKey.equals(key)) {
+                return new Rejection(DeadLetterReason.KEY_MISMATCH,
+                        "record key \"" + key + "\" is not the sample's series \"" + seriesKey + "\"");
+            }
+            series = bySeries.computeIfAbsent(seriesKey, k -> new SeriesWindows(sampleSeries));
         }
         long eventMillis = sample.getScheduledStartMicros() / 1000L;
         long windowStart = eventMillis - Math.floorMod(eventMillis, windowSizeMillis);
         long windowEnd = windowStart + windowSizeMillis;
         if (windowEnd + graceMillis <= streamTimeMillis) {
-            deadLetter(record, DeadLetterReason.LATE, "window " + windowStart + ".." + windowEnd
+            return new Rejection(DeadLetterReason.LATE, "window " + windowStart + ".." + windowEnd
                     + " closed; stream time " + streamTimeMillis + ", grace " + graceMillis + " ms");
-            return;
         }
-        metrics.sampleIn();
-        baseWindow(series, record.key(), sample.getHost(), windowStart).add(sample);
-        baseWindow(series, record.key(), HistogramKey.FLEET, windowStart).add(sample);
-        if (eventMillis > streamTimeMillis) {
-            advanceStreamTime(eventMillis);
+        OpenWindow host = series.latestByHost.get(sample.getHost());
+        if (host == null || host.key().windowStartMillis() != windowStart) {
+            host = openWindow(new HistogramKey(series.key, sample.getHost(), resolutionSeconds, windowStart));
+            series.latestByHost.put(sample.getHost(), host);
         }
+        host.add(sample, offset);
+        OpenWindow fleet = series.latestFleet;
+        if (fleet == null || fleet.key().windowStartMillis() != windowStart) {
+            fleet = openWindow(new HistogramKey(series.key, HistogramKey.FLEET, resolutionSeconds, windowStart));
+            series.latestFleet = fleet;
+        }
+        fleet.add(sample, offset);
+        addedEventMillis = eventMillis;
+        return null;
     }
 
-    /** The open base window of {@code series} and {@code host} starting at {@code windowStart}, marked dirty. */
-    private OpenWindow baseWindow(SeriesKey series, String seriesKey, String host, long windowStart) {
-        String seriesHost = seriesKey + SeriesKey.SEPARATOR + host;
-        OpenWindow window = latestBySeriesHost.get(seriesHost);
-        if (window == null || window.key().windowStartMillis() != windowStart || !isOpen(window)) {
-            window = openWindow(new HistogramKey(series, host, resolutionSeconds, windowStart));
-            latestBySeriesHost.put(seriesHost, window);
-        }
-        markDirty(window);
-        return window;
-    }
+    /**
+     * One series' base windows that samples most likely land in: the one each host, and the fleet,
+     * last added to. A closing window leaves here, so every window here is open.
+     */
+    private static final class SeriesWindows {
+        final SeriesKey key;
+        final Map<String, OpenWindow> latestByHost = new HashMap<>();
+        OpenWindow latestFleet;
 
-    private boolean isOpen(OpenWindow window) {
-        return open.get(window.storeKey()) == window;
+        SeriesWindows(SeriesKey key) {
+            this.key = key;
+        }
+
+        boolean isOf(LatencySample sample) {
+            return key.target().equals(sample.getTarget()) && key.probeType().equals(sample.getProbeType())
+                    && key.protocol().equals(sample.getProtocol());
+        }
+
+        void closed(OpenWindow window) {
+            if (latestFleet == window) {
+                latestFleet = null;
+            } else {
+                latestByHost.remove(window.key().host(), window);
+            }
+        }
+
+        boolean isEmpty() {
+            return latestFleet == null && latestByHost.isEmpty();
+        }
     }
 
     private OpenWindow openWindow(HistogramKey key) {
@@ -170,36 +271,32 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         return window;
     }
 
-    private void markDirty(OpenWindow window) {
-        if (!window.dirty) {
-            window.dirty = true;
-            dirty.add(window);
+    /** Before each commit: the checkpoint the open windows can be rebuilt from, into the changelogged store. */
+    private void writeCheckpoint() {
+        if (nextOffset < 0) {
+            return; // nothing processed or restored yet: nothing to rebuild
         }
-    }
-
-    /** Before each commit: the changed open windows and stream time into the changelogged stores. */
-    private void writeChanges() {
-        for (OpenWindow window : dirty) {
-            if (window.dirty && isOpen(window)) {
-                windows.put(window.storeKey(), window.toRecord());
-                window.stored = true;
-            }
-            window.dirty = false;
+        long replayFromOffset = nextOffset;
+        for (OpenWindow window : open.values()) {
+            replayFromOffset = Math.min(replayFromOffset, window.firstOffset());
         }
-        dirty.clear();
-        if (streamTimeMillis != storedStreamTimeMillis) {
-            streamTimeStore.put(STREAM_TIME_KEY, streamTimeMillis);
-            storedStreamTimeMillis = streamTimeMillis;
+        if (streamTimeMillis != checkpointedStreamTimeMillis || nextOffset != checkpointedNextOffset
+                || replayFromOffset != checkpointedReplayFromOffset) {
+            checkpoint.putAll(List.of(KeyValue.pair(STREAM_TIME_KEY, streamTimeMillis),
+                    KeyValue.pair(NEXT_OFFSET_KEY, nextOffset), KeyValue.pair(REPLAY_FROM_OFFSET_KEY, replayFromOffset)));
+            checkpointedStreamTimeMillis = streamTimeMillis;
+            checkpointedNextOffset = nextOffset;
+            checkpointedReplayFromOffset = replayFromOffset;
         }
     }
 
     private String validate(LatencySample s) {
-        for (Map.Entry<String, String> field : Map.of("host", s.getHost(), "target", s.getTarget(),
-                "probeType", s.getProbeType(), "protocol", s.getProtocol()).entrySet()) {
-            String value = field.getValue();
-            if (value == null || value.isEmpty() || value.indexOf(SeriesKey.SEPARATOR) >= 0) {
-                return field.getKey() + " must be non-empty and free of '" + SeriesKey.SEPARATOR + "', got \"" + value + "\"";
-            }
+        String bad = badName("host", s.getHost());
+        bad = bad != null ? bad : badName("target", s.getTarget());
+        bad = bad != null ? bad : badName("probeType", s.getProbeType());
+        bad = bad != null ? bad : badName("protocol", s.getProtocol());
+        if (bad != null) {
+            return bad;
         }
         if (s.getScheduledStartMicros() <= 0) {
             return "scheduledStartMicros must be > 0, got " + s.getScheduledStartMicros();
@@ -209,6 +306,13 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
         if (s.getResponseTimeNanos() < 0 || s.getResponseTimeNanos() > maxLatencyNanos) {
             return "responseTimeNanos must be in [0, " + maxLatencyNanos + "], got " + s.getResponseTimeNanos();
+        }
+        return null;
+    }
+
+    private static String badName(String field, String value) {
+        if (value == null || value.isEmpty() || value.indexOf(SeriesKey.SEPARATOR) >= 0) {
+            return field + " must be non-empty and free of '" + SeriesKey.SEPARATOR + "', got \"" + value + "\"";
         }
         return null;
     }
@@ -232,13 +336,18 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             for (OpenWindow window : closing) {
                 String storeKey = window.storeKey();
                 open.remove(storeKey);
-                latestBySeriesHost.remove(window.key().series().encode() + SeriesKey.SEPARATOR + window.key().host(),
-                        window);
-                if (window.stored) {
-                    windows.delete(storeKey);
-                }
                 if (window.key().resolutionSeconds() == resolutionSeconds) {
-                    rollUp(window);
+                    String seriesKey = window.key().series().encode();
+                    SeriesWindows series = bySeries.get(seriesKey);
+                    if (series != null) {
+                        series.closed(window);
+                        if (series.isEmpty()) {
+                            bySeries.remove(seriesKey);
+                        }
+                    }
+                    for (int seconds : rollupSeconds) {
+                        rollUp(window, seconds);
+                    }
                 }
                 WindowedHistogram record = window.toRecord();
                 context.forward(new Record<>(storeKey, histogramSerializer.serialize(Topics.HISTOGRAMS, record),
@@ -248,15 +357,11 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
     }
 
-    private void rollUp(OpenWindow base) {
+    private void rollUp(OpenWindow base, int seconds) {
         HistogramKey baseKey = base.key();
-        for (int seconds : rollupSeconds) {
-            long sizeMillis = seconds * 1000L;
-            long start = baseKey.windowStartMillis() - Math.floorMod(baseKey.windowStartMillis(), sizeMillis);
-            OpenWindow rollup = openWindow(new HistogramKey(baseKey.series(), baseKey.host(), seconds, start));
-            rollup.merge(base);
-            markDirty(rollup);
-        }
+        long sizeMillis = seconds * 1000L;
+        long start = baseKey.windowStartMillis() - Math.floorMod(baseKey.windowStartMillis(), sizeMillis);
+        openWindow(new HistogramKey(baseKey.series(), baseKey.host(), seconds, start)).merge(base);
     }
 
     /**

@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -112,9 +113,16 @@ class AggregatorFaultTest {
             production.get(120, TimeUnit.SECONDS);
 
             Map<String, Long> counts = awaitFleetCounts(prefix, samples);
+            // Minute rollups were open across every kill: rebuilt from the emitted 10 s windows each time.
+            Map<String, Long> minuteCounts = awaitFleetCounts(prefix, samples, 60);
 
             assertThat(killedAtOffsets).hasSize(3).doesNotHaveDuplicates();
             assertThat(counts.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(samples);
+            assertThat(minuteCounts.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(samples);
+            assertThat(Pattern.compile("task \\S+ restored [1-9]\\d* open windows .*: [1-9]\\d* samples replayed")
+                    .matcher(Files.readString(aggregator.log())).results().count())
+                    .as("restarts that rebuilt open windows from replayed samples (log %s)", aggregator.log())
+                    .isGreaterThanOrEqualTo(3);
             assertThat(deadLetters(prefix)).isEmpty();
         } finally {
             aggregator.close();
@@ -274,16 +282,21 @@ class AggregatorFaultTest {
      * {@code expected} samples in all, and returns their counts by key; fails on a key emitted twice.
      */
     private static Map<String, Long> awaitFleetCounts(String prefix, long expected) {
+        return awaitFleetCounts(prefix, expected, 10);
+    }
+
+    /** As {@link #awaitFleetCounts(String, long)}, for the windows of {@code resolutionSeconds}. */
+    private static Map<String, Long> awaitFleetCounts(String prefix, long expected, int resolutionSeconds) {
         AtomicLong seen = new AtomicLong();
         Map<String, Long> counts = new HashMap<>();
-        await("fleet-wide windows of " + prefix + "* adding up to " + expected).atMost(Duration.ofSeconds(180))
+        await("fleet-wide " + resolutionSeconds + " s windows of " + prefix + "* adding up to " + expected).atMost(Duration.ofSeconds(180))
                 .pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> {
                     counts.clear();
                     for (ConsumerRecord<String, byte[]> record : readAll(Topics.HISTOGRAMS)) {
                         HistogramKey key = HistogramKey.parse(record.key());
                         if (key.series().target().startsWith(prefix) && key.host().equals(HistogramKey.FLEET)
-                                && key.resolutionSeconds() == 10) {
+                                && key.resolutionSeconds() == resolutionSeconds) {
                             WindowedHistogram window = Topics.histogramSerde().decode(record.value());
                             assertThat(counts.put(record.key(), window.getSampleCount()))
                                     .as("window %s emitted twice", record.key()).isNull();
