@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Aggregator throughput next to Kafka's and Kafka Streams' own limits (issue 4); see docs/PERFORMANCE.md.
 #
-#   bash bench/aggregator-throughput.sh [SAMPLES [GUARANTEE [RUNS]]]   (defaults 1000000 exactly_once_v2 abcd)
+#   bash bench/aggregator-throughput.sh [SAMPLES [GUARANTEE [RUNS]]]   (defaults 1000000 exactly_once_v2 abcde)
 #
 # Installs the project into ~/.m2 (tests skipped), builds the bench module and runs
 # io.tailprobe.bench.AggregatorThroughput on a JDK >= 21 with one in-process broker.
@@ -15,4 +15,4 @@ mvn -B -q -f bench/pom.xml package dependency:copy-dependencies -DincludeScope=r
 exec "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar:bench/target/dependency/*" \
-    io.tailprobe.bench.AggregatorThroughput "${1:-1000000}" "${2:-exactly_once_v2}" "${3:-abcd}"
+    io.tailprobe.bench.AggregatorThroughput "${1:-1000000}" "${2:-exactly_once_v2}" "${3:-abcde}"

@@ -12,6 +12,9 @@ import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.TopicSpecs;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.standalone.EmbeddedKafka;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,16 +62,19 @@ import org.apache.kafka.streams.processor.api.Record;
  *   <li>a naive DSL app: decode, {@code groupByKey().windowedBy(10 s).aggregate()} into one
  *       HdrHistogram per series with a histogram serde (less work than ours: no per-host or
  *       response-time or phase histograms, no rollups);</li>
- *   <li>Tailprobe's aggregator ({@link Aggregator}, the production topology).</li>
+ *   <li>Tailprobe's aggregator ({@link Aggregator}, the production topology);</li>
+ *   <li>(b) plus decoding each sample with the same Avro serde: the ceiling of any aggregator that
+ *       reads the samples, so (d) ÷ (e) is what aggregating costs beyond decoding.</li>
  * </ol>
  * Every Streams app runs with the same processing guarantee, one stream thread and the same commit
  * interval (the guarantee's default, or {@code -DcommitIntervalMs=…}), with a fresh application id
- * and state directory. Each rate
- * is samples over the time from the first to the last sample processed (start-up and rebalance
- * not counted), read from a counter every 5 ms.
+ * and state directory. Each rate is samples over the time from the first to the last sample
+ * processed (start-up and rebalance not counted), read from a counter every 5 ms; next to it, the
+ * CPU time per sample of the app's own threads over the same span, which a busy machine disturbs
+ * less than the rate.
  *
  * <p>Usage: {@code AggregatorThroughput [SAMPLES [GUARANTEE [ORDER]]]}, defaults 1000000,
- * exactly_once_v2, abcd. The fleet: 100 hosts × 50 targets (20 tcp, 20 http with six phases,
+ * exactly_once_v2, abcde. The fleet: 100 hosts × 50 targets (20 tcp, 20 http with six phases,
  * 10 dns), each probed every second, 99% OK, so 1,000,000 samples are 200 s of event time.
  */
 public final class AggregatorThroughput {
@@ -78,14 +84,16 @@ public final class AggregatorThroughput {
     private static final Duration WINDOW = Duration.ofSeconds(10);
     private static final long START_MILLIS = 1_795_000_000_000L;
     /** Samples per second of runs a..d, 0 for a run not made. */
-    private static final double[] ratesByRun = new double[4];
+    private static final double[] ratesByRun = new double[5];
+    /** CPU µs per sample of each run's own threads (see {@link #measure}), 0 for a run not made. */
+    private static final double[] cpuMicrosByRun = new double[5];
 
     private AggregatorThroughput() {}
 
     public static void main(String[] args) throws Exception {
         int samples = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         String guarantee = args.length > 1 ? args[1] : StreamsConfig.EXACTLY_ONCE_V2;
-        String order = args.length > 2 ? args[2] : "abcd";
+        String order = args.length > 2 ? args[2] : "abcde";
         Path work = Files.createTempDirectory("tailprobe-bench-");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String bootstrap = kafka.bootstrapServers();
@@ -107,22 +115,31 @@ public final class AggregatorThroughput {
                     case 'b' -> bareStreams(bootstrap, samples, guarantee, state);
                     case 'c' -> naiveDsl(bootstrap, samples, guarantee, state);
                     case 'd' -> tailprobe(bootstrap, samples, guarantee, state);
-                    default -> throw new IllegalArgumentException("runs are a, b, c, d; got " + run);
+                    case 'e' -> decodingStreams(bootstrap, samples, guarantee, state);
+                    default -> throw new IllegalArgumentException("runs are a, b, c, d, e; got " + run);
                 };
-                rows.add(new String[] {String.valueOf(run), label(run), String.format(Locale.ROOT, "%,.0f", rate)});
-                System.out.printf(Locale.ROOT, "(%s) %-60s %,12.0f samples/s%n", run, label(run), rate);
+                double cpuMicros = cpuMicrosByRun[run - 'a'];
+                rows.add(new String[] {String.valueOf(run), label(run), String.format(Locale.ROOT, "%,.0f", rate),
+                        String.format(Locale.ROOT, "%.2f", cpuMicros)});
+                System.out.printf(Locale.ROOT, "(%s) %-60s %,12.0f samples/s %8.2f CPU µs/sample%n", run, label(run), rate,
+                        cpuMicros);
                 ratesByRun[run - 'a'] = rate;
             }
             System.out.println();
-            System.out.println("| run | what | samples/s |");
-            System.out.println("|---|---|---:|");
+            System.out.println("| run | what | samples/s | CPU µs/sample |");
+            System.out.println("|---|---|---:|---:|");
             for (String[] row : rows) {
-                System.out.println("| (" + row[0] + ") | " + row[1] + " | " + row[2] + " |");
+                System.out.println("| (" + row[0] + ") | " + row[1] + " | " + row[2] + " | " + row[3] + " |");
             }
             printRatio("(d) ÷ (b)", 3, 1);
             printRatio("(d) ÷ (c)", 3, 2);
             printRatio("(d) ÷ (a)", 3, 0);
             printRatio("(b) ÷ (a)", 1, 0);
+            printRatio("(d) ÷ (e)", 3, 4);
+            printRatio("(e) ÷ (b)", 4, 1);
+            printCpuRatio("CPU per sample (d) ÷ (b)", 3, 1);
+            printCpuRatio("CPU per sample (e) ÷ (b)", 4, 1);
+            printCpuRatio("CPU per sample (c) ÷ (d)", 2, 3);
         }
         System.exit(0);
     }
@@ -133,11 +150,18 @@ public final class AggregatorThroughput {
         }
     }
 
+    private static void printCpuRatio(String name, int numerator, int denominator) {
+        if (cpuMicrosByRun[numerator] > 0 && cpuMicrosByRun[denominator] > 0) {
+            System.out.printf(Locale.ROOT, "%s = %.2f%n", name, cpuMicrosByRun[numerator] / cpuMicrosByRun[denominator]);
+        }
+    }
+
     private static String label(char run) {
         return switch (run) {
             case 'a' -> "plain KafkaConsumer, no decoding (Kafka's limit)";
             case 'b' -> "bare Kafka Streams, processor touches the bytes (engine's limit)";
             case 'c' -> "naive DSL windowedBy().aggregate() with a histogram serde";
+            case 'e' -> "bare Kafka Streams + Avro decode of each sample (any aggregator's floor)";
             case 'd' -> "Tailprobe aggregator";
             default -> "?";
         };
@@ -211,6 +235,7 @@ public final class AggregatorThroughput {
         long count = 0;
         long first = 0;
         long touched = 0;
+        long firstCpu = 0;
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(Topics.SAMPLES));
@@ -218,6 +243,7 @@ public final class AggregatorThroughput {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
                 if (!records.isEmpty() && first == 0) {
                     first = System.nanoTime();
+                    firstCpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
                 }
                 for (var record : records) {
                     touched += record.value().length;
@@ -228,6 +254,7 @@ public final class AggregatorThroughput {
             if (touched == 0) {
                 throw new IllegalStateException("no bytes");
             }
+            cpuMicrosByRun[0] = (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - firstCpu) / 1e3 / count;
             return count / ((end - first) / 1e9);
         }
     }
@@ -246,7 +273,24 @@ public final class AggregatorThroughput {
                 count.incrementAndGet();
             }
         }, "source");
-        return runStreams(topology, streamsProperties(bootstrap, "bench-bare", guarantee, state), count::get, samples);
+        return runStreams(topology, streamsProperties(bootstrap, "bench-bare", guarantee, state), count::get, samples, 1);
+    }
+
+    /** (e): (b) plus decoding each sample, the least any aggregator that reads the samples must do. */
+    private static double decodingStreams(String bootstrap, int samples, String guarantee, Path state) throws Exception {
+        AtomicLong count = new AtomicLong();
+        Topology topology = new Topology();
+        topology.addSource("source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), Topics.SAMPLES);
+        topology.addProcessor("decode", () -> new Processor<byte[], byte[], Void, Void>() {
+            private long nanos;
+
+            @Override
+            public void process(Record<byte[], byte[]> record) {
+                nanos += Topics.sampleSerde().decode(record.value()).getServiceTimeNanos();
+                count.incrementAndGet();
+            }
+        }, "source");
+        return runStreams(topology, streamsProperties(bootstrap, "bench-decode", guarantee, state), count::get, samples, 4);
     }
 
     /** (c) */
@@ -265,7 +309,7 @@ public final class AggregatorThroughput {
                 }, Materialized.with(Serdes.String(), histogramSerde()));
         Properties props = streamsProperties(bootstrap, "bench-naive", guarantee, state);
         props.put(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, ScheduledStartExtractor.class.getName());
-        return runStreams(builder.build(), props, count::get, samples);
+        return runStreams(builder.build(), props, count::get, samples, 2);
     }
 
     /** (d) */
@@ -294,7 +338,7 @@ public final class AggregatorThroughput {
                 }
             });
             try {
-                return measure(() -> aggregator.metrics().samplesIn(), samples);
+                return measure(() -> aggregator.metrics().samplesIn(), samples, "bench-tailprobe", 3);
             } finally {
                 progress.interrupt();
             }
@@ -318,32 +362,52 @@ public final class AggregatorThroughput {
         return props;
     }
 
-    private static double runStreams(Topology topology, Properties props, LongSupplier count, int samples)
+    private static double runStreams(Topology topology, Properties props, LongSupplier count, int samples, int run)
             throws InterruptedException {
         try (KafkaStreams streams = new KafkaStreams(topology, props)) {
             streams.start();
-            return measure(count, samples);
+            return measure(count, samples, props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG), run);
         }
     }
 
-    /** Samples per second between the first and the last sample counted, polling every 5 ms. */
-    private static double measure(LongSupplier count, int samples) throws InterruptedException {
+    /**
+     * Samples per second between the first and the last sample counted, polling every 5 ms; also
+     * records the CPU time per sample of the app's own threads (names containing its application
+     * id: the stream thread and its producer's I/O thread) over the same span, which a busy machine
+     * disturbs far less than the rate.
+     */
+    private static double measure(LongSupplier count, int samples, String applicationId, int run)
+            throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
         long first = 0;
         long firstCount = 0;
+        long firstCpu = 0;
         while (System.nanoTime() < deadline) {
             long now = System.nanoTime();
             long seen = count.getAsLong();
             if (first == 0 && seen > 0) {
                 first = now;
                 firstCount = seen;
+                firstCpu = cpuNanosOfThreads(applicationId);
             }
             if (seen >= samples) {
+                cpuMicrosByRun[run] = (cpuNanosOfThreads(applicationId) - firstCpu) / 1e3 / (seen - firstCount);
                 return (seen - firstCount) / ((now - first) / 1e9);
             }
             Thread.sleep(5);
         }
         throw new IllegalStateException("counted only " + count.getAsLong() + " of " + samples + " samples in 30 min");
+    }
+
+    private static long cpuNanosOfThreads(String nameContains) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && info.getThreadName().contains(nameContains)) {
+                total += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+            }
+        }
+        return total;
     }
 
     private static Serde<Histogram> histogramSerde() {
