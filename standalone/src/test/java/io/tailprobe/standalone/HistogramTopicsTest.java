@@ -1,23 +1,43 @@
 package io.tailprobe.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tailprobe.aggregator.Aggregator;
 import io.tailprobe.aggregator.AggregatorConfig;
 import io.tailprobe.common.KafkaSettings;
+import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.QueryService;
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.LatencySample;
+import io.tailprobe.schemas.Outcome;
+import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.TopicSpecs;
 import io.tailprobe.schemas.Topics;
+import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The histogram topics on a real broker: one per resolution, created by the aggregator with the
  * configured retention and {@code latency.samples}' partition count, brought to a changed retention
- * on the next start.
+ * on the next start, each filled with its resolution's windows and read back by the query API.
  *
  * <p>The tests share the broker; {@code latency.samples} has 4 partitions while the aggregators are
  * configured with 6, so the histogram topics' 4 partitions can only come from the samples topic.
@@ -107,6 +127,56 @@ class HistogramTopicsTest {
         assertThat(second).isEmpty();
     }
 
+    @Test
+    void windows_of_each_resolution_land_in_their_own_topic_and_the_query_api_answers_each_from_it() throws Exception {
+        SeriesKey series = new SeriesKey("retention-e2e", "tcp", "tcp");
+        long hourStartMillis = (System.currentTimeMillis() / 3_600_000L - 3) * 3_600_000L;
+        int partition = Topics.seriesPartition(series, SAMPLE_PARTITIONS);
+
+        try (Aggregator aggregator = Aggregator.start(config("topics-windows", new AggregatorConfig.Window(
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(3))))) {
+            // Step 1: two minutes of samples at 1/s, three hours ago, and one two hours later that closes their hour.
+            try (KafkaProducer<String, byte[]> producer = producer()) {
+                for (int i = 0; i < 120; i++) {
+                    send(producer, series, hourStartMillis + i * 1_000L, i);
+                }
+                send(producer, series, hourStartMillis + 2 * 3_600_000L, 120);
+            }
+
+            // Step 2: each topic holds its resolution's windows only, in the series' partition.
+            Map<Integer, List<ConsumerRecord<String, byte[]>>> recordsByResolution = new HashMap<>();
+            await("the 1 h windows of " + series).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> windowsOf(series, 3_600).size() == 2);
+            for (int seconds : new int[] {10, 60, 3_600}) {
+                recordsByResolution.put(seconds, windowsOf(series, seconds));
+            }
+            assertThat(recordsByResolution.get(10)).hasSize(24);
+            assertThat(recordsByResolution.get(60)).hasSize(4);
+            recordsByResolution.forEach((seconds, records) -> assertThat(records).allSatisfy(record -> {
+                assertThat(HistogramKey.parse(record.key()).resolutionSeconds()).isEqualTo(seconds);
+                assertThat(record.partition()).isEqualTo(partition);
+            }));
+
+            // Step 3: the query API serves every resolution, each from its own topic.
+            try (QueryService query = QueryService.start(new QueryApiConfig(
+                    Map.of(KafkaSettings.BOOTSTRAP_SERVERS, broker.bootstrapServers()), new QueryApiConfig.Http(0),
+                    new QueryApiConfig.Streams("topics-query-api", stateDir.resolve("query-api").toString(), ""),
+                    Duration.ofDays(1)))) {
+                long toMillis = hourStartMillis + 3_600_000L;
+                await("the query store serving " + series).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> query.store().isRunning()
+                                && query.store().windows(series, "*", 3_600, hourStartMillis, toMillis).size() == 1);
+
+                assertThat(query.store().windows(series, "*", 10, hourStartMillis, toMillis))
+                        .hasSize(12).extracting(WindowedHistogram::getSampleCount).containsOnly(10L);
+                assertThat(query.store().windows(series, "*", 60, hourStartMillis, toMillis))
+                        .extracting(WindowedHistogram::getSampleCount).containsExactly(60L, 60L);
+                assertThat(query.store().windows(series, "h1", 3_600, hourStartMillis, toMillis))
+                        .extracting(WindowedHistogram::getSampleCount).containsExactly(120L);
+            }
+        }
+    }
+
     private static AggregatorConfig config(String applicationId, AggregatorConfig.Window window) {
         AggregatorConfig defaults = AggregatorConfig.defaults();
         return new AggregatorConfig(Map.of(KafkaSettings.BOOTSTRAP_SERVERS, broker.bootstrapServers()),
@@ -124,5 +194,49 @@ class HistogramTopicsTest {
         }
         admin.describeConfigs(resources).all().get().forEach((resource, config) -> byTopic.put(resource.name(), config));
         return byTopic;
+    }
+
+    private static KafkaProducer<String, byte[]> producer() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private static void send(KafkaProducer<String, byte[]> producer, SeriesKey series, long scheduledMillis, long sequence) {
+        LatencySample sample = LatencySample.newBuilder()
+                .setHost("h1").setTarget(series.target()).setAddress("10.0.0.1:5432")
+                .setProbeType(series.probeType()).setProtocol(series.protocol())
+                .setScheduledStartMicros(scheduledMillis * 1000).setActualStartMicros(scheduledMillis * 1000)
+                .setServiceTimeNanos(2_000_000L).setResponseTimeNanos(2_000_000L)
+                .setOutcome(Outcome.OK).setSequence(sequence)
+                .build();
+        producer.send(new ProducerRecord<>(Topics.SAMPLES, series.encode(), Topics.sampleSerde().encode(sample)));
+    }
+
+    /** The committed windows of {@code series} in the topic of {@code resolutionSeconds}, one per key. */
+    private static List<ConsumerRecord<String, byte[]>> windowsOf(SeriesKey series, int resolutionSeconds) {
+        String topic = Topics.histograms(resolutionSeconds);
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, ConsumerRecord<String, byte[]>> byKey = new HashMap<>();
+        try (KafkaConsumer<String, byte[]> consumer =
+                     new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.key().startsWith(series.encode() + SeriesKey.SEPARATOR)) {
+                        byKey.put(record.key(), record);
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(byKey.values());
     }
 }
