@@ -12,9 +12,13 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A running aggregator: the topics ensured, the topology started. */
 public final class Aggregator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Aggregator.class);
+
     private final KafkaStreams streams;
     private final AggregatorMetrics metrics;
     private final Javalin http;
@@ -29,6 +33,10 @@ public final class Aggregator implements AutoCloseable {
         config.validated();
         try (Admin admin = Admin.create(KafkaSettings.toProperties(config.kafka()))) {
             TopicSpecs.ensure(admin, config.topics().partitions(), config.topics().replicationFactor());
+            for (String change : TopicSpecs.ensureHistograms(admin, config.topics().replicationFactor(),
+                    config.retentionByResolutionSeconds())) {
+                LOG.info("histogram topic {}", change);
+            }
         }
         AggregatorMetrics metrics = new AggregatorMetrics();
         AtomicReference<KafkaStreams> app = new AtomicReference<>();

@@ -8,7 +8,7 @@ import picocli.CommandLine.Mixin;
 
 /** {@code tailprobe aggregator}: runs the Kafka Streams aggregator until interrupted. */
 @Command(name = "aggregator", mixinStandardHelpOptions = true,
-        description = "Aggregate latency.samples into per-window HdrHistograms on latency.histograms.")
+        description = "Aggregate latency.samples into per-window HdrHistograms on latency.histograms.<resolution>.")
 public final class AggregatorCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;

@@ -5,8 +5,14 @@ import io.tailprobe.common.Durations;
 import io.tailprobe.common.KafkaSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * The aggregator's configuration; see {@link io.tailprobe.common.ConfigLoader} for how files,
@@ -14,7 +20,7 @@ import java.util.Map;
  *
  * @param kafka Kafka client properties, passed through (bootstrap.servers, SASL, TLS, …)
  * @param streams the Kafka Streams application
- * @param window the base window: size, grace for late samples, idle close
+ * @param window the base window: size, grace for late samples, idle close; rollups; retention per resolution
  * @param topics partitions and replication of the topics the aggregator creates when missing
  * @param maxLatency samples whose service or response time exceeds this are dead-lettered as absurd
  * @param http the port of the aggregator's {@code /health} and {@code /metrics}
@@ -50,16 +56,27 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
      * @param rollups coarser resolutions, each a multiple of {@code size} (default 1m and 1h): every
      *     closed base window is added into the rollup windows that contain it (histograms add
      *     exactly), which close like base windows
+     * @param retention how long the closed windows of each resolution are kept in their topic, keyed
+     *     by the resolution: {@code {10s: 7d, 1m: 90d, 1h: 730d}} by default. A map rather than a list
+     *     beside {@code rollups}: each figure sits next to the resolution it is for, and one can be
+     *     overridden alone ({@code --set window.retention.1h=3650d}, {@code TAILPROBE_WINDOW_RETENTION_1H}).
+     *     Every resolution needs one; keys of resolutions not configured are ignored, so the defaults
+     *     for 1m and 1h do no harm when the rollups change.
      */
-    public record Window(Duration size, Duration grace, Duration idleClose, List<Duration> rollups) {
+    public record Window(Duration size, Duration grace, Duration idleClose, List<Duration> rollups,
+            Map<String, Duration> retention) {
         public static final List<Duration> DEFAULT_ROLLUPS = List.of(Duration.ofMinutes(1), Duration.ofHours(1));
+        public static final Map<String, Duration> DEFAULT_RETENTION =
+                Map.of("10s", Duration.ofDays(7), "1m", Duration.ofDays(90), "1h", Duration.ofDays(730));
 
         public Window {
             rollups = rollups == null ? DEFAULT_ROLLUPS : List.copyOf(rollups);
+            // a copy that keeps a null value ("1h: ~" in YAML), which validation reports as missing
+            retention = retention == null ? DEFAULT_RETENTION : Collections.unmodifiableMap(new LinkedHashMap<>(retention));
         }
 
         public Window(Duration size, Duration grace, Duration idleClose) {
-            this(size, grace, idleClose, DEFAULT_ROLLUPS);
+            this(size, grace, idleClose, DEFAULT_ROLLUPS, DEFAULT_RETENTION);
         }
     }
 
@@ -94,6 +111,15 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
                     "window.rollups[" + i + "] must be a larger multiple of " + Durations.format(finer) + ", got "
                             + Durations.format(rollup));
         }
+        Duration baseRetention = retentionByResolutionSeconds().get(windowSizeSeconds());
+        if (!window.rollups().isEmpty()) {
+            // Restoring an open rollup reads its base windows back from the base topic.
+            Duration longestRollup = Collections.max(window.rollups());
+            require(baseRetention.compareTo(longestRollup.plus(window.grace())) >= 0,
+                    "window.retention." + Durations.format(window.size())
+                            + " must be at least the longest rollup plus window.grace (" + Durations.format(longestRollup)
+                            + " + " + Durations.format(window.grace()) + "), got " + Durations.format(baseRetention));
+        }
         require(topics.partitions() >= 1, "topics.partitions must be >= 1, got " + topics.partitions());
         require(topics.replicationFactor() >= 1, "topics.replicationFactor must be >= 1, got " + topics.replicationFactor());
         positive("maxLatency", maxLatency);
@@ -103,6 +129,45 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
 
     public int windowSizeSeconds() {
         return (int) window.size().toSeconds();
+    }
+
+    /**
+     * The retention of each resolution's windows by resolution in seconds, e.g. {@code {10=7d,
+     * 60=90d, 3600=730d}}, from {@code window.retention}.
+     *
+     * @throws ConfigException when a key is not a duration, a retention is not positive, two keys name
+     *     the same resolution ({@code 60s} and {@code 1m}) or a resolution has none
+     */
+    public SortedMap<Integer, Duration> retentionByResolutionSeconds() {
+        List<Duration> resolutions = new ArrayList<>(window.rollups());
+        resolutions.addFirst(window.size());
+        SortedMap<Integer, Duration> retentionBySeconds = new TreeMap<>();
+        Map<Integer, String> keyBySeconds = new HashMap<>();
+        for (Map.Entry<String, Duration> entry : window.retention().entrySet()) {
+            String key = "window.retention." + entry.getKey();
+            Duration resolution;
+            try {
+                resolution = Durations.parse(entry.getKey());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("window.retention keys must be resolutions such as 10s or 1h, got \""
+                        + entry.getKey() + "\"", e);
+            }
+            if (!resolutions.contains(resolution) || entry.getValue() == null) {
+                continue;
+            }
+            int seconds = (int) resolution.toSeconds();
+            String other = keyBySeconds.put(seconds, key);
+            require(other == null, other + " and " + key + " both set the retention of the "
+                    + Durations.format(resolution) + " windows; keep one");
+            positive(key, entry.getValue());
+            retentionBySeconds.put(seconds, entry.getValue());
+        }
+        for (Duration resolution : resolutions) {
+            require(retentionBySeconds.containsKey((int) resolution.toSeconds()), "window.retention."
+                    + Durations.format(resolution) + " must be set: every resolution (window.size, window.rollups) "
+                    + "needs a retention");
+        }
+        return retentionBySeconds;
     }
 
     private static void positive(String key, Duration value) {

@@ -31,7 +31,7 @@ public final class AggregatorMetrics {
                 .register(registry);
         CounterWithCallback.builder()
                 .name("tailprobe_aggregator_windows_emitted_total")
-                .help("Closed windows written to latency.histograms (base windows and rollups, per host and fleet-wide)")
+                .help("Closed windows written to latency.histograms.<resolution> (base windows and rollups, per host and fleet-wide)")
                 .callback(cb -> cb.call(windowsEmitted.sum()))
                 .register(registry);
         CounterWithCallback.builder()

@@ -11,18 +11,21 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.StreamPartitioner;
+import org.apache.kafka.streams.processor.TopicNameExtractor;
 import org.apache.kafka.streams.state.Stores;
 
 /**
  * The aggregator's topology, built by one pure factory:
  * <pre>
- * latency.samples ─► window-samples ─► latency.histograms   (closed windows, per host and fleet-wide)
+ * latency.samples ─► window-samples ─► latency.histograms.10s, .1m, .1h   (closed windows, per host and
+ *                          │                                           fleet-wide; one topic per resolution)
  *                          └─────────► latency.samples.dead-letter (reason in a header)
  * </pre>
  * Samples arrive keyed by series, so all hosts of a series meet in one task and the fleet-wide
- * merge needs no repartition; histograms go to their series' partition of latency.histograms.
- * The one state store is a small checkpoint per task ({@link WindowProcessor}): open windows are
- * rebuilt from these topics, not from a changelog of their own.
+ * merge needs no repartition; a window goes to its resolution's topic (each has its own retention),
+ * in its series' partition. The one state store is a small checkpoint per task
+ * ({@link WindowProcessor}): open windows are rebuilt from these topics, not from a changelog of
+ * their own.
  */
 public final class LatencyTopology {
     static final String SOURCE = "samples-source";
@@ -54,11 +57,16 @@ public final class LatencyTopology {
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 commitHooks.wrap(Stores.inMemoryKeyValueStore(WindowProcessor.CHECKPOINT_STORE)),
                 Serdes.String(), Serdes.Long()), WINDOW_PROCESSOR);
-        topology.addSink(HISTOGRAMS_SINK, Topics.HISTOGRAMS, new StringSerializer(), new ByteArraySerializer(),
+        topology.addSink(HISTOGRAMS_SINK, histogramsTopic(), new StringSerializer(), new ByteArraySerializer(),
                 seriesPartitioner(), WINDOW_PROCESSOR);
         topology.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, new StringSerializer(), new ByteArraySerializer(),
                 WINDOW_PROCESSOR);
         return topology;
+    }
+
+    /** A window goes to the topic of the resolution in its key: a 1 min window to latency.histograms.1m. */
+    static TopicNameExtractor<String, byte[]> histogramsTopic() {
+        return (key, value, recordContext) -> Topics.histograms(HistogramKey.parse(key).resolutionSeconds());
     }
 
     /** Every window of a series goes to the series' partition, the same partition as its samples. */

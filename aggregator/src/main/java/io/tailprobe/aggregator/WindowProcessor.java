@@ -135,7 +135,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             readFromMillis = Math.min(readFromMillis, firstOpenRollupStart[i]);
         }
         if (readFromMillis != Long.MAX_VALUE) {
-            history.committedRecords(Topics.HISTOGRAMS, partition, readFromMillis, record -> {
+            history.committedRecords(Topics.histograms(resolutionSeconds), partition, readFromMillis, record -> {
                 HistogramKey key = HistogramKey.parse(new String(record.key(), StandardCharsets.UTF_8));
                 if (key.resolutionSeconds() != resolutionSeconds) {
                     return;
@@ -349,9 +349,10 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
                         rollUp(window, seconds);
                     }
                 }
-                WindowedHistogram record = window.toRecord();
-                context.forward(new Record<>(storeKey, histogramSerializer.serialize(Topics.HISTOGRAMS, record),
-                        window.key().windowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
+                byte[] record = histogramSerializer.serialize(Topics.histograms(window.key().resolutionSeconds()),
+                        window.toRecord());
+                context.forward(new Record<>(storeKey, record, window.key().windowStartMillis()),
+                        LatencyTopology.HISTOGRAMS_SINK);
                 metrics.windowEmitted();
             }
         }

@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tailprobe.common.ConfigException;
 import io.tailprobe.common.ConfigLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AggregatorConfigTest {
     private static AggregatorConfig load(String... sets) {
@@ -22,6 +25,45 @@ class AggregatorConfigTest {
         assertThat(config.window().size()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.window().rollups()).containsExactly(Duration.ofMinutes(1), Duration.ofHours(1));
         assertThat(config.streams().processingGuarantee()).isEqualTo("exactly_once_v2");
+    }
+
+    @Test
+    void default_retention_is_7_days_for_10s_windows_90_days_for_1m_and_730_days_for_1h() {
+        assertThat(load().retentionByResolutionSeconds()).containsExactly(
+                Map.entry(10, Duration.ofDays(7)), Map.entry(60, Duration.ofDays(90)), Map.entry(3_600, Duration.ofDays(730)));
+    }
+
+    @Test
+    void retention_is_set_per_resolution_in_the_file_the_environment_and_flags(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("aggregator.yaml");
+        Files.writeString(file, """
+                window:
+                  rollups: [5m, 1d]
+                  retention: {10s: 2d, 5m: 30d, 1d: 3650d}
+                """);
+
+        AggregatorConfig config = ConfigLoader.load(AggregatorConfig.class, AggregatorConfig.defaults(), file,
+                Map.of("TAILPROBE_WINDOW_RETENTION_10S", "3d"), List.of("window.retention.5m=60d")).validated();
+
+        assertThat(config.retentionByResolutionSeconds()).as("the default 1m and 1h entries name no resolution now")
+                .containsExactly(Map.entry(10, Duration.ofDays(3)), Map.entry(300, Duration.ofDays(60)),
+                        Map.entry(86_400, Duration.ofDays(3650)));
+    }
+
+    @Test
+    void every_resolution_needs_a_positive_retention_and_the_base_one_outlives_the_longest_rollup() {
+        assertThatThrownBy(() -> load("window.rollups.1=1d"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("window.retention.1d must be set: every resolution (window.size, window.rollups) needs a retention");
+        assertThatThrownBy(() -> load("window.retention.10s=1h"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("window.retention.10s must be at least the longest rollup plus window.grace (1h + 5s), got 1h");
+        assertThat(load("window.retention.10s=3605s").retentionByResolutionSeconds()).containsEntry(10, Duration.ofSeconds(3_605));
+        assertThatThrownBy(() -> load("window.retention.1h=0s")).hasMessage("window.retention.1h must be > 0, got 0s");
+        assertThatThrownBy(() -> load("window.retention.60s=30d"))
+                .hasMessage("window.retention.1m and window.retention.60s both set the retention of the 1m windows; keep one");
+        assertThatThrownBy(() -> load("window.retention.often=1d"))
+                .hasMessage("window.retention keys must be resolutions such as 10s or 1h, got \"often\"");
     }
 
     @Test

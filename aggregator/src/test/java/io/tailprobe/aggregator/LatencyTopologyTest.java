@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -46,7 +47,8 @@ class LatencyTopologyTest {
 
     TopologyTestDriver driver;
     TestInputTopic<String, byte[]> samples;
-    TestOutputTopic<String, byte[]> histograms;
+    /** The histogram topics of the 10 s, 1 min and 1 h windows, by resolution in seconds. */
+    Map<Integer, TestOutputTopic<String, byte[]>> histogramTopics;
     TestOutputTopic<String, byte[]> deadLetters;
     AggregatorMetrics metrics;
     long sequence;
@@ -62,7 +64,11 @@ class LatencyTopologyTest {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         driver = new TopologyTestDriver(LatencyTopology.build(config, metrics), props, Instant.ofEpochMilli(T0_MILLIS));
         samples = driver.createInputTopic(Topics.SAMPLES, new StringSerializer(), new ByteArraySerializer());
-        histograms = driver.createOutputTopic(Topics.HISTOGRAMS, new StringDeserializer(), new ByteArrayDeserializer());
+        histogramTopics = new TreeMap<>();
+        for (int seconds : new int[] {10, 60, 3_600}) {
+            histogramTopics.put(seconds, driver.createOutputTopic(Topics.histograms(seconds), new StringDeserializer(),
+                    new ByteArrayDeserializer()));
+        }
         deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
@@ -153,6 +159,25 @@ class LatencyTopologyTest {
     }
 
     @Test
+    void each_resolution_s_windows_go_to_the_topic_of_that_resolution() {
+        for (int i = 0; i < 120; i++) {
+            send(sample("host-a", T0_MILLIS + i * 1_000L, 2_000_000L, 2_000_000L, Outcome.OK)); // 2 minutes at 1/s
+        }
+        send(sample("host-a", T0_MILLIS + 2 * 3_600_000L, 1_000_000L, 1_000_000L, Outcome.OK)); // closes the hour
+
+        Map<Integer, List<HistogramKey>> keysByTopicResolution = new TreeMap<>();
+        histogramTopics.forEach((seconds, topic) -> keysByTopicResolution.put(seconds,
+                topic.readRecordsToList().stream().map(r -> HistogramKey.parse(r.key())).toList()));
+
+        // host-a and fleet-wide: 12 base windows, the minutes 14:02 and 14:03, the hour 14:00
+        assertThat(keysByTopicResolution.get(10)).hasSize(24).allMatch(k -> k.resolutionSeconds() == 10);
+        assertThat(keysByTopicResolution.get(60)).hasSize(4).allMatch(k -> k.resolutionSeconds() == 60);
+        assertThat(keysByTopicResolution.get(3_600)).hasSize(2).allMatch(k -> k.resolutionSeconds() == 3_600)
+                .extracting(HistogramKey::windowStartMillis).containsOnly(T0_MILLIS - 120_000L);
+        assertThat(metrics.windowsEmitted()).isEqualTo(30);
+    }
+
+    @Test
     void late_sample_within_grace_lands_in_its_window_and_a_later_one_is_dead_lettered() {
         send(sample("host-a", T0_MILLIS + 1_000, 5_000_000L, 5_000_000L, Outcome.OK));
         send(sample("host-a", T0_MILLIS + 11_000, 5_000_000L, 5_000_000L, Outcome.OK));
@@ -198,7 +223,7 @@ class LatencyTopologyTest {
     void windows_close_on_the_wall_clock_once_the_partition_is_idle() {
         send(sample("host-a", T0_MILLIS + 1_000, 4_000_000L, 4_000_000L, Outcome.OK));
         driver.advanceWallClockTime(Duration.ofSeconds(20));
-        assertThat(histograms.isEmpty()).as("idle for 20 s of the 30 s idleClose").isTrue();
+        assertThat(histogramTopics.get(10).isEmpty()).as("idle for 20 s of the 30 s idleClose").isTrue();
 
         driver.advanceWallClockTime(Duration.ofSeconds(11));
 
@@ -222,9 +247,11 @@ class LatencyTopologyTest {
                 .build();
     }
 
+    /** The windows emitted since the last read, from every resolution's topic. */
     private Map<HistogramKey, WindowedHistogram> readHistograms() {
-        return histograms.readRecordsToList().stream().collect(Collectors.toMap(
-                r -> HistogramKey.parse(r.key()), r -> Topics.histogramSerde().decode(r.value()), (a, b) -> b, HashMap::new));
+        return histogramTopics.values().stream().flatMap(topic -> topic.readRecordsToList().stream())
+                .collect(Collectors.toMap(r -> HistogramKey.parse(r.key()), r -> Topics.histogramSerde().decode(r.value()),
+                        (a, b) -> b, HashMap::new));
     }
 
     private static String header(TestRecord<String, byte[]> record, String name) {

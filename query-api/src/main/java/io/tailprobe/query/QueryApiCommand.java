@@ -8,7 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code query-api}: materializes {@code latency.histograms} and serves the query API until interrupted. */
+/** {@code query-api}: materializes {@code latency.histograms.<resolution>} and serves the query API until interrupted. */
 @Command(name = "query-api", mixinStandardHelpOptions = true,
         description = "Serve percentiles of the stored latency windows over HTTP.")
 public final class QueryApiCommand implements Callable<Integer> {

@@ -22,7 +22,8 @@ import java.util.TreeMap;
  *
  * @param kafka Kafka client properties, passed through verbatim (SASL, TLS, …)
  * @param http the HTTP listener; port 0 picks a free port
- * @param streams the Kafka Streams application that materializes {@code latency.histograms}
+ * @param streams the Kafka Streams application that materializes the histogram topics
+ *     ({@code latency.histograms.<resolution>}, found on the broker at start)
  * @param maxRange the longest {@code to - from} a query may ask for
  */
 public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {

@@ -20,7 +20,7 @@ public final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "data folder, kept across runs (default: a temporary folder)")
     Path dataDir;
 
-    @Option(names = "--partitions", defaultValue = "6", description = "partitions of latency.samples and latency.histograms")
+    @Option(names = "--partitions", defaultValue = "6", description = "partitions of latency.samples (the aggregator gives its histogram topics as many)")
     int partitions;
 
     @Override

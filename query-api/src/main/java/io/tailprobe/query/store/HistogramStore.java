@@ -5,7 +5,7 @@ import io.tailprobe.schemas.WindowedHistogram;
 import java.util.List;
 
 /**
- * The query side's read-only view of the closed windows in {@code latency.histograms}.
+ * The query side's read-only view of the closed windows in {@code latency.histograms.<resolution>}.
  *
  * <p>Example: {@code windows(new SeriesKey("db", "tcp", "tcp"), "*", 10, 1_763_900_000_000L,
  * 1_763_900_060_000L)} returns the six fleet-wide 10 s windows starting at 14:13:20.000 … 14:14:10.000

@@ -9,9 +9,16 @@ import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -33,36 +40,57 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link HistogramStore} backed by a Kafka Streams application that materializes
- * {@code latency.histograms} as a KTable in the persistent store {@value #HISTOGRAMS_STORE}, read
- * through Interactive Queries.
+ * A {@link HistogramStore} backed by a Kafka Streams application that materializes each
+ * resolution's histogram topic ({@code latency.histograms.10s}, {@code .1m}, {@code .1h}) as a KTable
+ * in its own persistent store ({@link #histogramsStore(int)}: {@code histograms-10s}, …), read through
+ * Interactive Queries.
+ *
+ * <p>The resolutions are those whose topics exist when the store is built (listed by an Admin client):
+ * the aggregator creates a topic per configured resolution at its start, so the query side needs no
+ * copy of the aggregator's configuration. A topic that appears later (a rollup added to the
+ * aggregator) is served from the next restart of the query API.
  *
  * <p>Listing series must not scan every window (a month of one series at 10 s is 267 840 windows), so
- * the table's update stream feeds {@link SeriesIndexProcessor}, which keeps one entry per series, host
- * and resolution in {@value #SERIES_STORE}. Both stores are fed by the same source in the same
- * sub-topology, so neither needs a repartition and both hold the same partitions. The table reuses
- * its source topic as changelog ({@code reuse.ktable.source.topics}): the compacted
- * {@code latency.histograms} is not copied into a second topic.
+ * every table's update stream feeds {@link SeriesIndexProcessor}, which keeps one entry per series, host
+ * and resolution in {@value #SERIES_STORE}. The index store joins all tables into one sub-topology (the
+ * topics have as many partitions as {@code latency.samples}), so nothing is repartitioned and partition
+ * p of every topic is indexed by the same task. Each table reuses its source topic as changelog
+ * ({@code reuse.ktable.source.topics}): the compacted histogram topics are not copied into second topics.
  *
  * <p>Lifecycle: {@code new KafkaHistogramStore(config)}, {@link #start()}, then {@link #isRunning()}
  * turns true once the stores are restored and assigned; {@link #close()} stops the application.
  */
 public final class KafkaHistogramStore implements HistogramStore {
-    public static final String HISTOGRAMS_STORE = "histograms";
     public static final String SERIES_STORE = "histogram-series";
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(KafkaHistogramStore.class);
 
     private final Properties properties;
+    private final SortedSet<Integer> resolutionsSeconds;
     private final KafkaStreams streams;
     private final StoreQueries queries;
 
+    /**
+     * Looks up the histogram topics on the broker and builds the application over them.
+     *
+     * @throws IllegalStateException when the broker has no histogram topic yet (the aggregator has
+     *     never run) or cannot be reached
+     */
     public KafkaHistogramStore(QueryApiConfig config) {
         this.properties = streamsProperties(config);
-        this.streams = new KafkaStreams(topology(properties), properties);
-        this.queries = new StoreQueries(
-                storeSupplier(HISTOGRAMS_STORE),
-                storeSupplier(SERIES_STORE));
+        try (Admin admin = Admin.create(KafkaSettings.toProperties(config.kafka()))) {
+            this.resolutionsSeconds = histogramResolutions(admin);
+        }
+        if (resolutionsSeconds.isEmpty()) {
+            throw new IllegalStateException("no histogram topic (" + Topics.HISTOGRAMS + ".<resolution>) on "
+                    + properties.get(KafkaSettings.BOOTSTRAP_SERVERS) + ": the aggregator creates them when it starts");
+        }
+        this.streams = new KafkaStreams(topology(properties, resolutionsSeconds), properties);
+        Map<Integer, Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>>> histograms = new TreeMap<>();
+        for (int seconds : resolutionsSeconds) {
+            histograms.put(seconds, storeSupplier(histogramsStore(seconds)));
+        }
+        this.queries = new StoreQueries(histograms, storeSupplier(SERIES_STORE));
         streams.setStateListener((newState, oldState) ->
                 LOG.info("query store {} -> {}", oldState, newState));
         streams.setUncaughtExceptionHandler(e -> {
@@ -73,23 +101,56 @@ public final class KafkaHistogramStore implements HistogramStore {
     }
 
     /**
-     * The topology: {@code latency.histograms} → KTable {@value #HISTOGRAMS_STORE} → update stream →
-     * series index {@value #SERIES_STORE}. Pure; {@code properties} only select the optimizations.
+     * The resolutions whose histogram topics exist, e.g. {@code [10, 60, 3600]} for
+     * {@code latency.histograms.10s}, {@code .1m} and {@code .1h}; other topics are ignored.
      */
-    public static Topology topology(Properties properties) {
+    private static SortedSet<Integer> histogramResolutions(Admin admin) {
+        try {
+            SortedSet<Integer> resolutions = new TreeSet<>();
+            for (String topic : admin.listTopics().names().get()) {
+                Topics.histogramsResolutionSeconds(topic).ifPresent(resolutions::add);
+            }
+            return resolutions;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot list the histogram topics: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing the histogram topics", e);
+        }
+    }
+
+    /** The store of one resolution's windows: {@code histograms-10s} for {@code latency.histograms.10s}. */
+    public static String histogramsStore(int resolutionSeconds) {
+        return "histograms-" + resolutionName(resolutionSeconds);
+    }
+
+    /**
+     * The topology: for each resolution, its topic → KTable {@link #histogramsStore(int)} → update
+     * stream → the one series index {@value #SERIES_STORE}. Pure; {@code properties} only select the
+     * optimizations.
+     */
+    public static Topology topology(Properties properties, Collection<Integer> resolutionsSeconds) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(SERIES_STORE), Serdes.String(), SeriesSpan.serde()));
-        builder.table(Topics.HISTOGRAMS,
-                        Consumed.with(Topics.keySerde(), Topics.histogramSerde()).withName("histograms-source"),
-                        Materialized.<String, WindowedHistogram, KeyValueStore<Bytes, byte[]>>as(HISTOGRAMS_STORE)
-                                .withKeySerde(Topics.keySerde())
-                                .withValueSerde(Topics.histogramSerde())
-                                // every update reaches the index at once, not at the next commit
-                                .withCachingDisabled())
-                .toStream(Named.as("histogram-updates"))
-                .process(SeriesIndexProcessor::new, Named.as("index-series"), SERIES_STORE);
+        for (int seconds : resolutionsSeconds) {
+            String resolution = resolutionName(seconds);
+            builder.table(Topics.histograms(seconds),
+                            Consumed.with(Topics.keySerde(), Topics.histogramSerde()).withName("histograms-source-" + resolution),
+                            Materialized.<String, WindowedHistogram, KeyValueStore<Bytes, byte[]>>as(histogramsStore(seconds))
+                                    .withKeySerde(Topics.keySerde())
+                                    .withValueSerde(Topics.histogramSerde())
+                                    // every update reaches the index at once, not at the next commit
+                                    .withCachingDisabled())
+                    .toStream(Named.as("histogram-updates-" + resolution))
+                    .process(SeriesIndexProcessor::new, Named.as("index-series-" + resolution), SERIES_STORE);
+        }
         return builder.build(properties);
+    }
+
+    /** {@code 10s}, {@code 1m}, {@code 1h}: the resolution as its topic names it. */
+    private static String resolutionName(int resolutionSeconds) {
+        return Topics.histograms(resolutionSeconds).substring(Topics.HISTOGRAMS.length() + 1);
     }
 
     /** The Kafka Streams properties: {@code kafka.*} passed through, then the query side's own. */
@@ -109,7 +170,7 @@ public final class KafkaHistogramStore implements HistogramStore {
 
     public void start() {
         LOG.info("starting query store {} from {} at {}", properties.get(StreamsConfig.APPLICATION_ID_CONFIG),
-                Topics.HISTOGRAMS, properties.get(KafkaSettings.BOOTSTRAP_SERVERS));
+                resolutionsSeconds.stream().map(Topics::histograms).toList(), properties.get(KafkaSettings.BOOTSTRAP_SERVERS));
         streams.start();
     }
 

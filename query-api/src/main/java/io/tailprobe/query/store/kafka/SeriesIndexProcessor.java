@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the series index: for every window update of the histograms table, widens the
+ * Keeps the series index: for every window update of any resolution's histograms table, widens the
  * {@link SeriesSpan} stored under {@link HistogramKey#prefix} of its series, host and resolution.
  * Listing series then reads one small entry per series instead of scanning every window (a day of
  * one series at 10 s is 8 640 windows; the index holds one entry).

@@ -7,14 +7,16 @@ import io.tailprobe.schemas.WindowedHistogram;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * Answers {@code series()} and {@code windows(…)} from the two key-value stores, however they were
- * obtained (Interactive Queries in production, {@code TopologyTestDriver} in tests).
+ * Answers {@code series()} from the series index and {@code windows(…)} from the store of the asked
+ * resolution, however the stores were obtained (Interactive Queries in production,
+ * {@code TopologyTestDriver} in tests). A resolution without a store has no windows.
  *
  * <p>Window keys sort by series, host, resolution and then a 16-digit start, so the windows of one
  * series between two times are one range scan: {@code db|tcp|tcp|*|10|0001763900000000} ..
@@ -22,12 +24,12 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * several local partitions concatenates per-partition ranges.
  */
 final class StoreQueries {
-    private final Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>> histograms;
+    private final Map<Integer, Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>>> histogramsByResolutionSeconds;
     private final Supplier<ReadOnlyKeyValueStore<String, SeriesSpan>> seriesIndex;
 
-    StoreQueries(Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>> histograms,
+    StoreQueries(Map<Integer, Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>>> histogramsByResolutionSeconds,
                  Supplier<ReadOnlyKeyValueStore<String, SeriesSpan>> seriesIndex) {
-        this.histograms = histograms;
+        this.histogramsByResolutionSeconds = Map.copyOf(histogramsByResolutionSeconds);
         this.seriesIndex = seriesIndex;
     }
 
@@ -50,7 +52,9 @@ final class StoreQueries {
 
     List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
                                     long toMillisExclusive) {
-        if (toMillisExclusive <= fromMillis || toMillisExclusive <= 0) {
+        Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>> histograms =
+                histogramsByResolutionSeconds.get(resolutionSeconds);
+        if (histograms == null || toMillisExclusive <= fromMillis || toMillisExclusive <= 0) {
             return List.of();
         }
         // range() is inclusive at both ends

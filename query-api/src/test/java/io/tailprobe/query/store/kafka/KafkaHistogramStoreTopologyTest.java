@@ -1,6 +1,7 @@
 package io.tailprobe.query.store.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.TestWindows;
@@ -14,12 +15,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Spliterators;
+import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.stream.StreamSupport;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,12 +34,14 @@ class KafkaHistogramStoreTopologyTest {
     private static final long T0 = 1_795_442_400_000L;
     private static final SeriesKey DB = new SeriesKey("db", "tcp", "tcp");
     private static final SeriesKey DB_PREFIXED = new SeriesKey("db-replica", "tcp", "tcp");
+    private static final List<Integer> RESOLUTIONS_SECONDS = List.of(10, 60, 3_600);
 
     @TempDir
     Path stateDir;
 
     private TopologyTestDriver driver;
-    private TestInputTopic<String, WindowedHistogram> histograms;
+    /** The 10 s, 1 min and 1 h histogram topics by resolution in seconds. */
+    private final Map<Integer, TestInputTopic<String, WindowedHistogram>> histograms = new TreeMap<>();
     private TestInputTopic<String, byte[]> rawHistograms;
     private StoreQueries queries;
 
@@ -46,12 +52,15 @@ class KafkaHistogramStoreTopologyTest {
                 new QueryApiConfig.Streams("query-topology-test", stateDir.toString(), "localhost:8080"),
                 config.maxRange());
         Properties props = KafkaHistogramStore.streamsProperties(config.validate());
-        driver = new TopologyTestDriver(KafkaHistogramStore.topology(props), props);
-        histograms = driver.createInputTopic(Topics.HISTOGRAMS, new StringSerializer(),
-                Topics.histogramSerde().serializer());
-        rawHistograms = driver.createInputTopic(Topics.HISTOGRAMS, new StringSerializer(), new ByteArraySerializer());
-        queries = new StoreQueries(() -> driver.getKeyValueStore(KafkaHistogramStore.HISTOGRAMS_STORE),
-                () -> driver.getKeyValueStore(KafkaHistogramStore.SERIES_STORE));
+        driver = new TopologyTestDriver(KafkaHistogramStore.topology(props, RESOLUTIONS_SECONDS), props);
+        Map<Integer, Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>>> stores = new TreeMap<>();
+        for (int seconds : RESOLUTIONS_SECONDS) {
+            histograms.put(seconds, driver.createInputTopic(Topics.histograms(seconds), new StringSerializer(),
+                    Topics.histogramSerde().serializer()));
+            stores.put(seconds, () -> driver.getKeyValueStore(KafkaHistogramStore.histogramsStore(seconds)));
+        }
+        rawHistograms = driver.createInputTopic(Topics.histograms(10), new StringSerializer(), new ByteArraySerializer());
+        queries = new StoreQueries(stores, () -> driver.getKeyValueStore(KafkaHistogramStore.SERIES_STORE));
     }
 
     @AfterEach
@@ -59,12 +68,20 @@ class KafkaHistogramStoreTopologyTest {
         driver.close();
     }
 
+    /** Into the topic of the window's resolution, as the aggregator writes it. */
     private void pipe(WindowedHistogram window) {
-        histograms.pipeInput(HistogramKey.of(window).encode(), window);
+        histograms.get(window.getResolutionSeconds()).pipeInput(HistogramKey.of(window).encode(), window);
     }
 
     private static WindowedHistogram window(SeriesKey series, String host, int index, long... responseNanos) {
         return TestWindows.window(series, host, T0 + index * TestWindows.RESOLUTION_MILLIS, responseNanos, 0);
+    }
+
+    /** A rollup window of {@code resolutionSeconds} starting at {@code startMillis}. */
+    private static WindowedHistogram rollup(int resolutionSeconds, long startMillis, long... responseNanos) {
+        return WindowedHistogram.newBuilder(TestWindows.window(DB, "*", startMillis, responseNanos, 0))
+                .setResolutionSeconds(resolutionSeconds).setWindowEndMillis(startMillis + resolutionSeconds * 1_000L)
+                .build();
     }
 
     @Test
@@ -97,6 +114,43 @@ class KafkaHistogramStoreTopologyTest {
         assertThat(found).extracting(WindowedHistogram::getTarget).containsOnly("db");
         assertThat(queries.windows(DB, "*", 10, T0 + 40_000, T0 + 40_000)).isEmpty();
         assertThat(queries.windows(DB, "*", 60, T0, T0 + 60_000)).isEmpty();
+    }
+
+    @Test
+    void each_resolution_is_answered_from_its_own_topic_and_the_index_lists_them_all() {
+        for (int i = 0; i < 6; i++) {
+            pipe(window(DB, "*", i, 1_000_000L));
+        }
+        pipe(rollup(60, T0, 1_000_000L, 2_000_000L));
+        pipe(rollup(60, T0 + 60_000, 3_000_000L));
+        pipe(rollup(3_600, T0, 1_000_000L, 2_000_000L, 3_000_000L));
+
+        assertThat(queries.windows(DB, "*", 10, T0, T0 + 3_600_000)).hasSize(6)
+                .extracting(WindowedHistogram::getResolutionSeconds).containsOnly(10);
+        assertThat(queries.windows(DB, "*", 60, T0, T0 + 3_600_000))
+                .extracting(WindowedHistogram::getWindowStartMillis, WindowedHistogram::getSampleCount)
+                .containsExactly(tuple(T0, 2L), tuple(T0 + 60_000, 1L));
+        assertThat(queries.windows(DB, "*", 3_600, T0, T0 + 3_600_000))
+                .extracting(WindowedHistogram::getSampleCount).containsExactly(3L);
+        assertThat(queries.windows(DB, "*", 86_400, T0, T0 + 86_400_000)).as("no topic for 1 d windows").isEmpty();
+        try (var tenSecondWindows = driver.getKeyValueStore(KafkaHistogramStore.histogramsStore(10)).all()) {
+            assertThat(StreamSupport.stream(Spliterators.spliteratorUnknownSize(tenSecondWindows, 0), false).count())
+                    .as("the 10 s store holds only the 10 s topic's windows").isEqualTo(6);
+        }
+        assertThat(queries.series()).containsExactly(
+                new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 50_000),
+                new SeriesInfo("db", "tcp", "tcp", "*", 60, T0, T0 + 60_000),
+                new SeriesInfo("db", "tcp", "tcp", "*", 3_600, T0, T0));
+    }
+
+    @Test
+    void the_tables_of_every_resolution_feed_one_series_index_in_one_sub_topology() {
+        var subtopologies = KafkaHistogramStore.topology(new Properties(), RESOLUTIONS_SECONDS).describe().subtopologies();
+
+        assertThat(subtopologies).hasSize(1);
+        assertThat(subtopologies.iterator().next().nodes()).filteredOn(node -> node.name().startsWith("index-series-"))
+                .extracting(node -> node.name())
+                .containsExactlyInAnyOrder("index-series-10s", "index-series-1m", "index-series-1h");
     }
 
     @Test
