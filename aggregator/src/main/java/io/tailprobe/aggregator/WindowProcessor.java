@@ -28,9 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Adds each sample to its tumbling window, once for its host and once fleet-wide ({@code *}),
- * and emits a window when stream time passes its end plus the grace period; each closed base
- * window is added into its rollups, which are emitted when they close in turn.
+ * Adds each sample to its host's tumbling window and emits the window when stream time passes its
+ * end plus the grace period. A closing host window is added into its series' fleet-wide window
+ * ({@code *}), emitted right after the hosts' windows of the same end, and into the host's and the
+ * fleet's rollups, emitted when they close in turn: a sample is recorded once, and every
+ * fleet-wide or coarser window is an exact sum of host windows.
  *
  * <p>Open windows live in memory only, with their histograms as {@link BucketCounts}, so a sample
  * costs a few increments and nothing is written per sample. What a commit must hold is small: a
@@ -57,6 +59,11 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private static final String NEXT_OFFSET_KEY = "next-offset";
     private static final String REPLAY_FROM_OFFSET_KEY = "replay-from-offset";
     private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
+    /** Base windows before rollups, hosts' before the fleet's, then by key (a stable output order). */
+    private static final Comparator<OpenWindow> CLOSING_ORDER = Comparator
+            .comparingInt((OpenWindow w) -> w.key().resolutionSeconds())
+            .thenComparing(w -> w.key().host().equals(HistogramKey.FLEET))
+            .thenComparing(OpenWindow::storeKey);
 
     private final long windowSizeMillis;
     private final int resolutionSeconds;
@@ -137,8 +144,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         if (readFromMillis != Long.MAX_VALUE) {
             history.committedRecords(Topics.histograms(resolutionSeconds), partition, readFromMillis, record -> {
                 HistogramKey key = HistogramKey.parse(new String(record.key(), StandardCharsets.UTF_8));
-                if (key.resolutionSeconds() != resolutionSeconds) {
-                    return;
+                if (!isHostBase(key)) {
+                    return; // rollups, fleet-wide rollups included, are made of hosts' base windows
                 }
                 OpenWindow base = null;
                 for (int i = 0; i < rollupSeconds.length; i++) {
@@ -147,7 +154,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
                             base = OpenWindow.of(Topics.histogramSerde().decode(record.value()));
                             baseWindowsRead[0]++;
                         }
-                        rollUp(base, rollupSeconds[i]);
+                        rollUp(base, key.host(), rollupSeconds[i]);
+                        rollUp(base, HistogramKey.FLEET, rollupSeconds[i]);
                     }
                 }
             });
@@ -221,24 +229,17 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             series.latestByHost.put(sample.getHost(), host);
         }
         host.add(sample, offset);
-        OpenWindow fleet = series.latestFleet;
-        if (fleet == null || fleet.key().windowStartMillis() != windowStart) {
-            fleet = openWindow(new HistogramKey(series.key, HistogramKey.FLEET, resolutionSeconds, windowStart));
-            series.latestFleet = fleet;
-        }
-        fleet.add(sample, offset);
         addedEventMillis = eventMillis;
         return null;
     }
 
     /**
-     * One series' base windows that samples most likely land in: the one each host, and the fleet,
-     * last added to. A closing window leaves here, so every window here is open.
+     * One series' base windows that samples most likely land in: the one each host last added to.
+     * A closing window leaves here, so every window here is open.
      */
     private static final class SeriesWindows {
         final SeriesKey key;
         final Map<String, OpenWindow> latestByHost = new HashMap<>();
-        OpenWindow latestFleet;
 
         SeriesWindows(SeriesKey key) {
             this.key = key;
@@ -250,15 +251,11 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
 
         void closed(OpenWindow window) {
-            if (latestFleet == window) {
-                latestFleet = null;
-            } else {
-                latestByHost.remove(window.key().host(), window);
-            }
+            latestByHost.remove(window.key().host(), window);
         }
 
         boolean isEmpty() {
-            return latestFleet == null && latestByHost.isEmpty();
+            return latestByHost.isEmpty();
         }
     }
 
@@ -330,24 +327,16 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private void emitClosedWindows() {
         while (!openByEndMillis.isEmpty() && openByEndMillis.firstKey() + graceMillis <= streamTimeMillis) {
             List<OpenWindow> closing = openByEndMillis.pollFirstEntry().getValue();
-            // Base windows first: each one is added into its rollups, which may close in this same pass.
-            closing.sort(Comparator.comparingInt((OpenWindow w) -> w.key().resolutionSeconds())
-                    .thenComparing(OpenWindow::storeKey));
+            // Hosts' base windows first: each one is added into its series' fleet-wide window (which
+            // opens now, with this end, and closes in the next round of this loop) and into its own
+            // and the fleet's rollups, which may close in this same pass.
+            closing.sort(CLOSING_ORDER);
             for (OpenWindow window : closing) {
                 String storeKey = window.storeKey();
                 open.remove(storeKey);
-                if (window.key().resolutionSeconds() == resolutionSeconds) {
-                    String seriesKey = window.key().series().encode();
-                    SeriesWindows series = bySeries.get(seriesKey);
-                    if (series != null) {
-                        series.closed(window);
-                        if (series.isEmpty()) {
-                            bySeries.remove(seriesKey);
-                        }
-                    }
-                    for (int seconds : rollupSeconds) {
-                        rollUp(window, seconds);
-                    }
+                if (isHostBase(window.key())) {
+                    forgetLatest(window);
+                    addToFleetAndRollups(window);
                 }
                 byte[] record = histogramSerializer.serialize(Topics.histograms(window.key().resolutionSeconds()),
                         window.toRecord());
@@ -358,11 +347,41 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
     }
 
-    private void rollUp(OpenWindow base, int seconds) {
+    private void forgetLatest(OpenWindow hostWindow) {
+        String seriesKey = hostWindow.key().series().encode();
+        SeriesWindows series = bySeries.get(seriesKey);
+        if (series != null) {
+            series.closed(hostWindow);
+            if (series.isEmpty()) {
+                bySeries.remove(seriesKey);
+            }
+        }
+    }
+
+    private boolean isHostBase(HistogramKey key) {
+        return key.resolutionSeconds() == resolutionSeconds && !key.host().equals(HistogramKey.FLEET);
+    }
+
+    /**
+     * A host's closed base window into its series' fleet-wide base window and into the host's and
+     * the fleet's rollups: fleet-wide windows are sums of host windows, so a sample is recorded once.
+     */
+    private void addToFleetAndRollups(OpenWindow hostBase) {
+        HistogramKey key = hostBase.key();
+        openWindow(new HistogramKey(key.series(), HistogramKey.FLEET, resolutionSeconds, key.windowStartMillis()))
+                .merge(hostBase);
+        for (int seconds : rollupSeconds) {
+            rollUp(hostBase, key.host(), seconds);
+            rollUp(hostBase, HistogramKey.FLEET, seconds);
+        }
+    }
+
+    /** Adds a closed base window into the rollup of {@code host} at {@code seconds} that holds it. */
+    private void rollUp(OpenWindow base, String host, int seconds) {
         HistogramKey baseKey = base.key();
         long sizeMillis = seconds * 1000L;
         long start = baseKey.windowStartMillis() - Math.floorMod(baseKey.windowStartMillis(), sizeMillis);
-        openWindow(new HistogramKey(baseKey.series(), baseKey.host(), seconds, start)).merge(base);
+        openWindow(new HistogramKey(baseKey.series(), host, seconds, start)).merge(base);
     }
 
     /**

@@ -293,7 +293,7 @@ class AggregatorFaultTest {
                 .pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> {
                     counts.clear();
-                    for (ConsumerRecord<String, byte[]> record : readAll(Topics.histograms(10))) {
+                    for (ConsumerRecord<String, byte[]> record : readAll(Topics.histograms(resolutionSeconds))) {
                         HistogramKey key = HistogramKey.parse(record.key());
                         if (key.series().target().startsWith(prefix) && key.host().equals(HistogramKey.FLEET)
                                 && key.resolutionSeconds() == resolutionSeconds) {
