@@ -2,9 +2,11 @@ package io.tailprobe.agent;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.tailprobe.agent.spool.Spool;
 import io.tailprobe.common.PrometheusText;
 import io.tailprobe.schemas.Outcome;
 import java.util.concurrent.atomic.LongAdder;
@@ -13,6 +15,13 @@ import java.util.concurrent.atomic.LongAdder;
  * The agent's own metrics, in a registry of its own (two agents in one JVM, as in tests, do not
  * collide). Schedule lag is actual start minus scheduled start: a lag of 0.026 s on a 10 ms
  * schedule means the probe waited for more than two slots behind a slow predecessor.
+ *
+ * <p>The spool's figures answer "is this agent in an outage, and what will it lose": after a 60 s
+ * broker outage at 100 samples/s, {@code tailprobe_agent_samples_spooled_total} has grown by about
+ * 6,000, {@code tailprobe_agent_spool_samples} and {@code tailprobe_agent_spool_oldest_sample_age_seconds}
+ * fall back to 0 once Kafka has acknowledged them all, and
+ * {@code tailprobe_agent_spool_samples_dropped_total} stays 0 unless the spool hit {@code maxBytes}
+ * or {@code maxAge}.
  */
 public final class AgentMetrics {
     /** Lag buckets from 100 µs (scheduler jitter) to 10 s (a backlog about to be skipped). */
@@ -50,18 +59,72 @@ public final class AgentMetrics {
             .register(registry);
     private final Counter sendFailures = Counter.builder()
             .name("tailprobe_agent_sample_send_failures_total")
-            .help("Samples the sink failed to deliver")
+            .help("Sends the sink reported as failed; with the spool the sample is kept and sent again")
             .register(registry);
     private final Counter samplesDropped = Counter.builder()
             .name("tailprobe_agent_samples_dropped_total")
             .help("Samples dropped because the hand-off queue to the sink was full")
             .register(registry);
+    private final Counter samplesSpooled = Counter.builder()
+            .name("tailprobe_agent_samples_spooled_total")
+            .help("Samples written to the on-disk spool because Kafka was unreachable or slow, or earlier samples were still spooled")
+            .register(registry);
+    private final Counter spoolDropped = Counter.builder()
+            .name("tailprobe_agent_spool_samples_dropped_total")
+            .help("Spooled samples dropped unsent, by reason: full (maxBytes, oldest first), age (older than maxAge), "
+                    + "corrupt (unreadable record, e.g. torn by a crash), write_error (the disk refused the write)")
+            .labelNames("reason")
+            .register(registry);
+    private volatile Spool spool;
 
     private final Counter configReloads = Counter.builder()
             .name("tailprobe_agent_config_reloads_total")
             .help("Configuration reloads after the file changed, by result (applied or rejected; a rejected one keeps the running config)")
             .labelNames("result")
             .register(registry);
+
+    public AgentMetrics() {
+        for (Spool.DropReason reason : Spool.DropReason.values()) {
+            spoolDropped.labelValues(reason.label()); // every reason shows, at 0, before its first drop
+        }
+        GaugeWithCallback.builder()
+                .name("tailprobe_agent_spool_samples")
+                .help("Samples in the spool not yet acknowledged by Kafka")
+                .callback(callback -> {
+                    Spool watched = spool;
+                    if (watched != null) {
+                        callback.call(watched.depth());
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("tailprobe_agent_spool_bytes")
+                .help("Bytes of spooled samples not yet acknowledged (the maxBytes limit; the files hold at most one segment more)")
+                .unit(Unit.BYTES)
+                .callback(callback -> {
+                    Spool watched = spool;
+                    if (watched != null) {
+                        callback.call(watched.bytes());
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("tailprobe_agent_spool_oldest_sample_age_seconds")
+                .help("Now minus the scheduled start of the oldest spooled sample; 0 when the spool is empty")
+                .unit(Unit.SECONDS)
+                .callback(callback -> {
+                    Spool watched = spool;
+                    if (watched != null) {
+                        callback.call(watched.oldestSampleAgeSeconds());
+                    }
+                })
+                .register(registry);
+    }
+
+    /** Reports {@code spool}'s depth, bytes and oldest age from now on. */
+    public void watchSpool(Spool spool) {
+        this.spool = spool;
+    }
 
     public void configReloaded(boolean applied) {
         configReloads.labelValues(applied ? "applied" : "rejected").inc();
@@ -106,6 +169,26 @@ public final class AgentMetrics {
 
     public void sampleDropped() {
         samplesDropped.inc();
+    }
+
+    public void sampleSpooled() {
+        samplesSpooled.inc();
+    }
+
+    public void spoolDropped(Spool.DropReason reason, long count) {
+        spoolDropped.labelValues(reason.label()).inc(count);
+    }
+
+    public double samplesSpooled() {
+        return samplesSpooled.get();
+    }
+
+    public double spoolDropped(Spool.DropReason reason) {
+        return spoolDropped.labelValues(reason.label()).get();
+    }
+
+    public double sendFailures() {
+        return sendFailures.get();
     }
 
     public long samplesSent() {
