@@ -30,6 +30,7 @@ public final class AgentMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final LongAdder samplesSentCount = new LongAdder();
+    private final LongAdder samplesProbedCount = new LongAdder();
 
     private final Counter probes = Counter.builder()
             .name("tailprobe_agent_probes_total")
@@ -135,6 +136,7 @@ public final class AgentMetrics {
     }
 
     public void probeCompleted(String target, String type, Outcome outcome) {
+        samplesProbedCount.increment();
         probes.labelValues(target, type, outcome.name()).inc();
     }
 
@@ -189,6 +191,11 @@ public final class AgentMetrics {
 
     public double sendFailures() {
         return sendFailures.get();
+    }
+
+    /** Probes completed, each of which became a sample. */
+    public long samplesProbed() {
+        return samplesProbedCount.sum();
     }
 
     public long samplesSent() {
