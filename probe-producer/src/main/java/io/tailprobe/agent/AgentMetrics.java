@@ -10,6 +10,7 @@ import io.tailprobe.agent.spool.Spool;
 import io.tailprobe.common.PrometheusText;
 import io.tailprobe.schemas.Outcome;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The agent's own metrics, in a registry of its own (two agents in one JVM, as in tests, do not
@@ -88,38 +89,27 @@ public final class AgentMetrics {
         for (Spool.DropReason reason : Spool.DropReason.values()) {
             spoolDropped.labelValues(reason.label()); // every reason shows, at 0, before its first drop
         }
-        GaugeWithCallback.builder()
-                .name("tailprobe_agent_spool_samples")
-                .help("Samples in the spool not yet acknowledged by Kafka")
-                .callback(callback -> {
-                    Spool watched = spool;
-                    if (watched != null) {
-                        callback.call(watched.depth());
-                    }
-                })
-                .register(registry);
-        GaugeWithCallback.builder()
-                .name("tailprobe_agent_spool_bytes")
-                .help("Bytes of spooled samples not yet acknowledged (the maxBytes limit; the files hold at most one segment more)")
-                .unit(Unit.BYTES)
-                .callback(callback -> {
-                    Spool watched = spool;
-                    if (watched != null) {
-                        callback.call(watched.bytes());
-                    }
-                })
-                .register(registry);
-        GaugeWithCallback.builder()
-                .name("tailprobe_agent_spool_oldest_sample_age_seconds")
-                .help("Now minus the scheduled start of the oldest spooled sample; 0 when the spool is empty")
-                .unit(Unit.SECONDS)
-                .callback(callback -> {
-                    Spool watched = spool;
-                    if (watched != null) {
-                        callback.call(watched.oldestSampleAgeSeconds());
-                    }
-                })
-                .register(registry);
+        spoolGauge("tailprobe_agent_spool_samples", "Samples in the spool not yet acknowledged by Kafka", null,
+                Spool::depth);
+        spoolGauge("tailprobe_agent_spool_bytes", "Bytes of spooled samples not yet acknowledged (the maxBytes limit; "
+                + "the files hold at most one segment more)", Unit.BYTES, Spool::bytes);
+        spoolGauge("tailprobe_agent_spool_oldest_sample_age_seconds",
+                "Now minus the scheduled start of the oldest spooled sample; 0 when the spool is empty", Unit.SECONDS,
+                Spool::oldestSampleAgeSeconds);
+    }
+
+    /** A gauge read from the watched spool at each scrape; no value while there is none. */
+    private void spoolGauge(String name, String help, Unit unit, ToDoubleFunction<Spool> value) {
+        GaugeWithCallback.Builder gauge = GaugeWithCallback.builder().name(name).help(help).callback(callback -> {
+            Spool watched = spool;
+            if (watched != null) {
+                callback.call(value.applyAsDouble(watched));
+            }
+        });
+        if (unit != null) {
+            gauge.unit(unit);
+        }
+        gauge.register(registry);
     }
 
     /** Reports {@code spool}'s depth, bytes and oldest age from now on. */
