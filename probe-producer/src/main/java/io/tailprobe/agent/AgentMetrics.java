@@ -2,17 +2,27 @@ package io.tailprobe.agent;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.tailprobe.agent.spool.Spool;
 import io.tailprobe.common.PrometheusText;
 import io.tailprobe.schemas.Outcome;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The agent's own metrics, in a registry of its own (two agents in one JVM, as in tests, do not
  * collide). Schedule lag is actual start minus scheduled start: a lag of 0.026 s on a 10 ms
  * schedule means the probe waited for more than two slots behind a slow predecessor.
+ *
+ * <p>The spool's figures answer "is this agent in an outage, and what will it lose": after a 60 s
+ * broker outage at 100 samples/s, {@code tailprobe_agent_samples_spooled_total} has grown by about
+ * 6,000, {@code tailprobe_agent_spool_samples} and {@code tailprobe_agent_spool_oldest_sample_age_seconds}
+ * fall back to 0 once Kafka has acknowledged them all, and
+ * {@code tailprobe_agent_spool_samples_dropped_total} stays 0 unless the spool hit {@code maxBytes}
+ * or {@code maxAge}.
  */
 public final class AgentMetrics {
     /** Lag buckets from 100 µs (scheduler jitter) to 10 s (a backlog about to be skipped). */
@@ -21,6 +31,7 @@ public final class AgentMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final LongAdder samplesSentCount = new LongAdder();
+    private final LongAdder samplesProbedCount = new LongAdder();
 
     private final Counter probes = Counter.builder()
             .name("tailprobe_agent_probes_total")
@@ -50,18 +61,61 @@ public final class AgentMetrics {
             .register(registry);
     private final Counter sendFailures = Counter.builder()
             .name("tailprobe_agent_sample_send_failures_total")
-            .help("Samples the sink failed to deliver")
+            .help("Sends the sink reported as failed; with the spool the sample is kept and sent again")
             .register(registry);
     private final Counter samplesDropped = Counter.builder()
             .name("tailprobe_agent_samples_dropped_total")
             .help("Samples dropped because the hand-off queue to the sink was full")
             .register(registry);
+    private final Counter samplesSpooled = Counter.builder()
+            .name("tailprobe_agent_samples_spooled_total")
+            .help("Samples written to the on-disk spool because Kafka was unreachable or slow, or earlier samples were still spooled")
+            .register(registry);
+    private final Counter spoolDropped = Counter.builder()
+            .name("tailprobe_agent_spool_samples_dropped_total")
+            .help("Spooled samples dropped unsent, by reason: full (maxBytes, oldest first), age (older than maxAge), "
+                    + "corrupt (unreadable record, e.g. torn by a crash), write_error (the disk refused the write)")
+            .labelNames("reason")
+            .register(registry);
+    private volatile Spool spool;
 
     private final Counter configReloads = Counter.builder()
             .name("tailprobe_agent_config_reloads_total")
             .help("Configuration reloads after the file changed, by result (applied or rejected; a rejected one keeps the running config)")
             .labelNames("result")
             .register(registry);
+
+    public AgentMetrics() {
+        for (Spool.DropReason reason : Spool.DropReason.values()) {
+            spoolDropped.labelValues(reason.label()); // every reason shows, at 0, before its first drop
+        }
+        spoolGauge("tailprobe_agent_spool_samples", "Samples in the spool not yet acknowledged by Kafka", null,
+                Spool::depth);
+        spoolGauge("tailprobe_agent_spool_bytes", "Bytes of spooled samples not yet acknowledged (the maxBytes limit; "
+                + "the files hold at most one segment more)", Unit.BYTES, Spool::bytes);
+        spoolGauge("tailprobe_agent_spool_oldest_sample_age_seconds",
+                "Now minus the scheduled start of the oldest spooled sample; 0 when the spool is empty", Unit.SECONDS,
+                Spool::oldestSampleAgeSeconds);
+    }
+
+    /** A gauge read from the watched spool at each scrape; no value while there is none. */
+    private void spoolGauge(String name, String help, Unit unit, ToDoubleFunction<Spool> value) {
+        GaugeWithCallback.Builder gauge = GaugeWithCallback.builder().name(name).help(help).callback(callback -> {
+            Spool watched = spool;
+            if (watched != null) {
+                callback.call(value.applyAsDouble(watched));
+            }
+        });
+        if (unit != null) {
+            gauge.unit(unit);
+        }
+        gauge.register(registry);
+    }
+
+    /** Reports {@code spool}'s depth, bytes and oldest age from now on. */
+    public void watchSpool(Spool spool) {
+        this.spool = spool;
+    }
 
     public void configReloaded(boolean applied) {
         configReloads.labelValues(applied ? "applied" : "rejected").inc();
@@ -72,6 +126,7 @@ public final class AgentMetrics {
     }
 
     public void probeCompleted(String target, String type, Outcome outcome) {
+        samplesProbedCount.increment();
         probes.labelValues(target, type, outcome.name()).inc();
     }
 
@@ -106,6 +161,31 @@ public final class AgentMetrics {
 
     public void sampleDropped() {
         samplesDropped.inc();
+    }
+
+    public void sampleSpooled() {
+        samplesSpooled.inc();
+    }
+
+    public void spoolDropped(Spool.DropReason reason, long count) {
+        spoolDropped.labelValues(reason.label()).inc(count);
+    }
+
+    public double samplesSpooled() {
+        return samplesSpooled.get();
+    }
+
+    public double spoolDropped(Spool.DropReason reason) {
+        return spoolDropped.labelValues(reason.label()).get();
+    }
+
+    public double sendFailures() {
+        return sendFailures.get();
+    }
+
+    /** Probes completed, each of which became a sample. */
+    public long samplesProbed() {
+        return samplesProbedCount.sum();
     }
 
     public long samplesSent() {

@@ -3,12 +3,17 @@ package io.tailprobe.agent;
 import io.tailprobe.agent.AgentConfig.PlannedTarget;
 import io.tailprobe.agent.probe.udp.UdpEchoResponder;
 import io.tailprobe.agent.schedule.Pacer;
+import io.tailprobe.agent.schedule.PersistentSequence;
 import io.tailprobe.agent.schedule.Ticker;
 import io.tailprobe.agent.sink.KafkaSampleSink;
 import io.tailprobe.agent.sink.SampleSink;
 import io.tailprobe.agent.sink.SinkQueue;
+import io.tailprobe.agent.spool.Spool;
 import io.tailprobe.common.ConfigException;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A running probe agent: one virtual thread per target running its {@link Pacer}, a
  * {@link SinkQueue} feeding the sink, and the {@code /health}, {@code /metrics} and {@code /check}
- * endpoints. {@link #reload(AgentConfig)} applies a changed target list without a restart.
+ * endpoints. {@link #reload(AgentConfig)} applies a changed target list without a restart. Sending to
+ * Kafka, it spools to {@code spool.directory} while Kafka is unreachable, and numbers samples with a
+ * {@link PersistentSequence} kept there, so a restart goes on where the last run stopped.
  *
  * <pre>{@code
  * try (ProbeAgent agent = ProbeAgent.start(AgentConfig.defaultConfig().withHttpPort(0))) {
@@ -41,29 +49,44 @@ public final class ProbeAgent implements AutoCloseable {
     private final String agentId;
     private final AgentMetrics metrics;
     private final SinkQueue sinkQueue;
+    private final Spool spool;
     private final Ticker ticker;
-    private final AtomicLong sequence = new AtomicLong();
+    private final LongSupplier sequence;
     private final Map<String, Running> running = new LinkedHashMap<>();
     private final AgentHttpServer http;
     private final UdpEchoResponder udpEcho;
     private AgentConfig config;
     private boolean closed;
 
-    private ProbeAgent(AgentConfig config, List<PlannedTarget> targets, SampleSink sink, Ticker ticker) {
+    /** The spool and sequence of an agent sending to Kafka; none for other sinks. */
+    private record Durable(Spool spool, PersistentSequence sequence) {
+        void close() {
+            if (spool != null) {
+                spool.close();
+            }
+        }
+    }
+
+    private ProbeAgent(AgentConfig config, List<PlannedTarget> targets, SampleSink sink, AgentMetrics metrics,
+                       Durable durable, Ticker ticker) {
         this.agentId = config.agent().id();
         this.config = config;
         this.ticker = ticker;
-        this.metrics = new AgentMetrics();
+        this.metrics = metrics;
+        this.sequence = durable.sequence() != null ? durable.sequence() : new AtomicLong()::getAndIncrement;
+        this.spool = durable.spool();
         this.http = new AgentHttpServer(config.http().port(), agentId, this::targetCount, metrics, this::checkAll);
         try {
             http.start();
         } catch (RuntimeException e) {
             sink.close();
+            durable.close();
             throw new ConfigException("cannot serve HTTP on port " + config.http().port() + " (http.port): "
                     + e.getMessage(), e);
         }
-        this.udpEcho = startUdpEcho(config.udpEcho(), sink);
-        this.sinkQueue = new SinkQueue(sink, metrics, SinkQueue.DEFAULT_CAPACITY);
+        this.udpEcho = startUdpEcho(config.udpEcho(), sink, durable);
+        this.sinkQueue = new SinkQueue(sink, metrics, SinkQueue.DEFAULT_CAPACITY, durable.spool(),
+                SinkQueue.OutageRule.DEFAULT);
         long startNanos = ticker.nanoTime();
         for (PlannedTarget target : targets) {
             startPacer(target, startNanos);
@@ -73,7 +96,7 @@ public final class ProbeAgent implements AutoCloseable {
         }
     }
 
-    private UdpEchoResponder startUdpEcho(AgentConfig.UdpEcho echo, SampleSink sink) {
+    private UdpEchoResponder startUdpEcho(AgentConfig.UdpEcho echo, SampleSink sink, Durable durable) {
         if (echo == null) {
             return null;
         }
@@ -84,6 +107,7 @@ public final class ProbeAgent implements AutoCloseable {
         } catch (RuntimeException e) {
             http.close();
             sink.close();
+            durable.close();
             throw new ConfigException("cannot answer UDP echo on " + echo.bind() + ":" + echo.port()
                     + " (udpEcho.port): " + e.getMessage(), e);
         }
@@ -113,23 +137,54 @@ public final class ProbeAgent implements AutoCloseable {
     }
 
     /**
-     * Validates the configuration and starts probing, sending samples to Kafka.
+     * Validates the configuration and starts probing, sending samples to Kafka, spooling them in
+     * {@code spool.directory} while Kafka is unreachable or slow; samples an earlier run spooled go first.
      *
-     * @throws ConfigException for a bad configuration, naming the key and the rule
+     * @throws ConfigException for a bad configuration, naming the key and the rule, or a spool directory
+     *     that cannot be written or is in use by another agent, naming the path
      */
     public static ProbeAgent start(AgentConfig config) {
         List<PlannedTarget> targets = config.plan();
+        AgentMetrics metrics = new AgentMetrics();
+        Durable durable;
+        try {
+            durable = openDurable(config, metrics);
+        } catch (ConfigException e) {
+            targets.forEach(t -> t.probe().close());
+            throw e;
+        }
         KafkaSampleSink sink;
         try {
             sink = new KafkaSampleSink(config.kafka(), "tailprobe-agent-" + config.agent().id());
         } catch (KafkaException e) {
+            durable.close();
             throw new ConfigException("kafka: cannot create the producer: "
                     + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
         }
-        return new ProbeAgent(config, targets, sink, Ticker.system());
+        return new ProbeAgent(config, targets, sink, metrics, durable, Ticker.system());
     }
 
-    /** Starts with another sink, e.g. an in-memory one in tests; the agent closes the sink on {@link #close()}. */
+    private static Durable openDurable(AgentConfig config, AgentMetrics metrics) {
+        Path directory = config.spoolDirectory();
+        Spool spool;
+        try {
+            spool = Spool.open(directory, config.spool().maxBytes(), config.spool().maxAge(),
+                    Spool.DEFAULT_SEGMENT_BYTES, metrics, Clock.systemUTC());
+        } catch (IOException e) {
+            throw new ConfigException("spool.directory " + directory + " cannot be used: " + e, e);
+        }
+        try {
+            return new Durable(spool, PersistentSequence.open(directory.resolve("sequence")));
+        } catch (IOException e) {
+            spool.close();
+            throw new ConfigException("spool.directory " + directory + ": cannot keep the sample sequence: " + e, e);
+        }
+    }
+
+    /**
+     * Starts with another sink, e.g. an in-memory one in tests; the agent closes the sink on {@link #close()}.
+     * No spool: what the sink fails to take is counted and lost, and the sequence starts at 0.
+     */
     public static ProbeAgent start(AgentConfig config, SampleSink sink) {
         return start(config, sink, Ticker.system());
     }
@@ -143,7 +198,7 @@ public final class ProbeAgent implements AutoCloseable {
             sink.close();
             throw e;
         }
-        return new ProbeAgent(config, targets, sink, ticker);
+        return new ProbeAgent(config, targets, sink, new AgentMetrics(), new Durable(null, null), ticker);
     }
 
     /**
@@ -151,7 +206,7 @@ public final class ProbeAgent implements AutoCloseable {
      * ones start on a fresh schedule, unchanged ones go on undisturbed. A configuration that does
      * not validate is rejected whole: the running targets stay, the error is logged and counted in
      * {@code tailprobe_agent_config_reloads_total{result="rejected"}}. Changes outside
-     * {@code targets} and {@code defaults} (agent id, kafka, http) take a restart and are only logged.
+     * {@code targets} and {@code defaults} (agent id, kafka, http, spool) take a restart and are only logged.
      *
      * @return true when applied
      */
@@ -183,8 +238,8 @@ public final class ProbeAgent implements AutoCloseable {
             return false;
         }
         if (!Objects.equals(newConfig.agent(), config.agent()) || !Objects.equals(newConfig.kafka(), config.kafka())
-                || !Objects.equals(newConfig.http(), config.http())) {
-            LOG.warn("agent, kafka and http settings change only on restart; applying the target changes now");
+                || !Objects.equals(newConfig.http(), config.http()) || !Objects.equals(newConfig.spool(), config.spool())) {
+            LOG.warn("agent, kafka, http and spool settings change only on restart; applying the target changes now");
         }
         Map<String, PlannedTarget> byKey = new LinkedHashMap<>();
         planned.forEach(p -> byKey.put(p.key(), p));
@@ -264,7 +319,10 @@ public final class ProbeAgent implements AutoCloseable {
         return metrics;
     }
 
-    /** Stops the schedules (an in-flight probe is abandoned), sends queued samples, closes the sink, stops HTTP. */
+    /**
+     * Stops the schedules (an in-flight probe is abandoned), sends queued samples (what Kafka has not
+     * acknowledged within 10 s stays in the spool for the next start), closes the sink, stops HTTP.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -281,6 +339,7 @@ public final class ProbeAgent implements AutoCloseable {
         } finally {
             http.close();
         }
-        LOG.info("agent {} stopped after {} samples sent", agentId, metrics.samplesSent());
+        LOG.info("agent {} stopped: {} samples probed, {} sent, {} left in the spool", agentId, metrics.samplesProbed(),
+                metrics.samplesSent(), spool == null ? 0 : spool.depth());
     }
 }

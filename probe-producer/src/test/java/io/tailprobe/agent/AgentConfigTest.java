@@ -28,6 +28,10 @@ class AgentConfigTest {
             defaults:
               interval: 5s
               timeout: 1s
+            spool:
+              directory: /var/lib/tailprobe/spool
+              maxBytes: 67108864
+              maxAge: 6h
             targets:
               - name: db
                 type: tcp
@@ -51,6 +55,10 @@ class AgentConfigTest {
         assertThat(config.kafka()).containsEntry("bootstrap.servers", "localhost:9092");
         assertThat(config.defaults().interval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.defaults().timeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.spool().maxBytes()).isEqualTo(256L * 1024 * 1024);
+        assertThat(config.spool().maxAge()).isEqualTo(Duration.ofHours(24));
+        assertThat(config.spoolDirectory())
+                .isEqualTo(Path.of(System.getProperty("java.io.tmpdir"), "tailprobe-spool", AgentConfig.hostName()));
         assertThat(config.plan()).singleElement().satisfies(t -> {
             assertThat(t.name()).isEqualTo("demo-tcp");
             assertThat(t.probe().address()).isEqualTo("127.0.0.1:7001");
@@ -68,6 +76,8 @@ class AgentConfigTest {
         assertThat(config.agent().id()).isEqualTo("web-1");
         assertThat(config.http().port()).isEqualTo(9200);
         assertThat(config.kafka()).containsEntry("bootstrap.servers", "broker:9092");
+        assertThat(config.spool()).isEqualTo(
+                new AgentConfig.Spool(Path.of("/var/lib/tailprobe/spool"), 64L * 1024 * 1024, Duration.ofHours(6)));
         assertThat(targets).extracting(PlannedTarget::name, PlannedTarget::interval, PlannedTarget::timeout)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("db", Duration.ofSeconds(5), Duration.ofSeconds(1)),
@@ -99,6 +109,16 @@ class AgentConfigTest {
     }
 
     @Test
+    void the_default_spool_directory_follows_the_agent_id_unless_set() {
+        AgentConfig config = AgentConfig.load(null, Map.of("TAILPROBE_AGENT_ID", "web-9"), List.of());
+        AgentConfig set = AgentConfig.load(null, Map.of("TAILPROBE_SPOOL_DIRECTORY", "/srv/spool"), List.of());
+
+        assertThat(config.spoolDirectory())
+                .isEqualTo(Path.of(System.getProperty("java.io.tmpdir"), "tailprobe-spool", "web-9"));
+        assertThat(set.spoolDirectory()).isEqualTo(Path.of("/srv/spool"));
+    }
+
+    @Test
     void the_default_target_is_configurable_from_the_environment_alone() {
         AgentConfig config = AgentConfig.load(null, Map.of("TAILPROBE_TARGETS_0_ADDRESS", "demo:7001"), List.of());
 
@@ -119,6 +139,8 @@ class AgentConfigTest {
         "targets.0.expect=(       # targets[0].expect is not a valid regular expression: Unclosed group in \"(\"",
         "http.port=70000          # http.port must be between 0 and 65535, got 70000",
         "agent.id=               # agent.id must not be empty",
+        "spool.maxBytes=1000     # spool.maxBytes must be at least 1048576 (1 MiB), got 1000",
+        "spool.maxAge=0s         # spool.maxAge must be > 0, got 0s",
     })
     void each_rule_names_the_key_and_the_value(String set, String message) {
         AgentConfig config = AgentConfig.load(null, Map.of(), List.of(set.strip()));

@@ -16,6 +16,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class ProbeAgentTest {
@@ -139,6 +142,21 @@ class ProbeAgentTest {
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8))
                 .isEqualTo("configuration error: targets[0].interval must be > 0, got -5s" + System.lineSeparator());
+    }
+
+    @Test
+    void the_agent_command_exits_with_2_naming_a_spool_directory_it_cannot_write(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-directory"), "");
+        Path spool = file.resolve("spool");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CommandLine command = new CommandLine(new AgentCommand());
+        command.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+
+        int exit = command.execute("--set", "spool.directory=" + spool, "--set", "http.port=0");
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .startsWith("configuration error: spool.directory " + spool + " cannot be used: ");
     }
 
     private static HttpResponse<String> get(ProbeAgent agent, String path) throws Exception {

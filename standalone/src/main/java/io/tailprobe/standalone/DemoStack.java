@@ -64,8 +64,10 @@ public final class DemoStack implements AutoCloseable {
                             null, null, Map.of("demo", "connect")),
                     new AgentConfig.Target(HTTP_TARGET, "http", web.url(), demo.interval(), timeout,
                             null, null, Map.of("demo", "http")));
+            // The agent's spool sits beside the broker's data: kept with it, or deleted with it when temporary.
             agent = started(ProbeAgent.start(AgentConfig.defaultConfig().withKafka(bootstrap)
-                    .withHttpPort(config.agentPort()).withTargets(targets)));
+                    .withHttpPort(config.agentPort()).withTargets(targets)
+                    .withSpoolDirectory(kafka.dataDir().resolve("agent-spool"))));
         } catch (RuntimeException e) {
             close();
             throw e;

@@ -2,6 +2,7 @@ package io.tailprobe.standalone;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -84,7 +85,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             try (OutputStream out = Files.newOutputStream(propsFile)) {
                 props.store(out, "written by Tailprobe's EmbeddedKafka");
             }
-            format(propsFile);
+            format(propsFile, dir.resolve("logs"));
             KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props), Time.SYSTEM);
             server.startup();
             EmbeddedKafka kafka = new EmbeddedKafka(server, dir, temporary, clientPort);
@@ -95,15 +96,34 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    private static void format(Path propsFile) {
+    private static void format(Path propsFile, Path logDir) throws IOException {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
-        int exit = StorageTool.execute(new String[] {"format", "--cluster-id", Uuid.randomUuid().toString(),
+        int exit = StorageTool.execute(new String[] {"format", "--cluster-id", clusterId(logDir),
                 "--config", propsFile.toString(), "--ignore-formatted"},
                 new PrintStream(output, true, StandardCharsets.UTF_8));
         if (exit != 0) {
             throw new IllegalStateException("formatting the embedded broker's storage failed (exit " + exit + "): "
                     + output.toString(StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * The cluster id of a folder formatted before (a restart), or a new one: Kafka 4's formatter
+     * rejects a formatted folder whose cluster id differs, even with {@code --ignore-formatted}.
+     */
+    private static String clusterId(Path logDir) throws IOException {
+        Path meta = logDir.resolve("meta.properties");
+        if (Files.exists(meta)) {
+            Properties properties = new Properties();
+            try (InputStream in = Files.newInputStream(meta)) {
+                properties.load(in);
+            }
+            String clusterId = properties.getProperty("cluster.id");
+            if (clusterId != null) {
+                return clusterId;
+            }
+        }
+        return Uuid.randomUuid().toString();
     }
 
     private void awaitReady(Duration timeout) {

@@ -86,6 +86,7 @@ class PipelineEndToEndTest {
         AgentConfig agentConfig = AgentConfig.defaultConfig()
                 .withKafka(Map.of("bootstrap.servers", broker.bootstrapServers()))
                 .withHttpPort(0)
+                .withSpoolDirectory(stateDir.resolve("agent-spool"))
                 .withTargets(List.of(new AgentConfig.Target(TARGET, "tcp", server.address(), Duration.ofMillis(50),
                         Duration.ofSeconds(2), "ping\n", "^pong ping$", Map.of())));
         long produced;

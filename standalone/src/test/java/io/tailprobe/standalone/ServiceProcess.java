@@ -21,6 +21,11 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     static ServiceProcess start(Path log, String command, List<String> sets) throws IOException {
+        return start(log, command, null, sets);
+    }
+
+    /** @param configFile the service's YAML file ({@code --config}), or null */
+    static ServiceProcess start(Path log, String command, Path configFile, List<String> sets) throws IOException {
         List<String> argv = new ArrayList<>();
         argv.add(ProcessHandle.current().info().command().orElse("java"));
         argv.add("-Xmx512m");
@@ -31,6 +36,10 @@ final class ServiceProcess implements AutoCloseable {
         argv.add(System.getProperty("java.class.path"));
         argv.add(TailprobeCli.class.getName());
         argv.add(command);
+        if (configFile != null) {
+            argv.add("--config");
+            argv.add(configFile.toString());
+        }
         for (String set : sets) {
             argv.add("--set");
             argv.add(set);

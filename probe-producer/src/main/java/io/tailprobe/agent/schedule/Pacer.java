@@ -9,8 +9,8 @@ import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.Outcome;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +39,7 @@ public final class Pacer implements Runnable {
     private final long startNanos;
     private final long intervalNanos;
     private final long maxBacklogNanos;
-    private final AtomicLong sequence;
+    private final LongSupplier sequence;
     private final AgentMetrics metrics;
     private final Consumer<LatencySample> out;
     private volatile boolean stopped;
@@ -48,11 +48,11 @@ public final class Pacer implements Runnable {
 
     /**
      * @param startNanos {@code t0}, the intended start of slot 0 as a {@link Ticker#nanoTime()} reading
-     * @param sequence the agent-wide sample sequence, shared by every pacer
+     * @param sequence the agent-wide sample sequence, shared by every pacer (e.g. a {@link PersistentSequence})
      * @param out receives each sample; must not block (hand it to a queue)
      */
     public Pacer(String agentId, PlannedTarget target, Ticker ticker, long startNanos, Duration maxBacklog,
-                 AtomicLong sequence, AgentMetrics metrics, Consumer<LatencySample> out) {
+                 LongSupplier sequence, AgentMetrics metrics, Consumer<LatencySample> out) {
         this.agentId = Objects.requireNonNull(agentId, "agentId");
         this.target = Objects.requireNonNull(target, "target");
         this.probe = target.probe();
@@ -155,7 +155,7 @@ public final class Pacer implements Runnable {
                 .setPacketsReceived(result.packetsReceived())
                 .setPacketsReordered(result.packetsReordered())
                 .setTlsCertNotAfterMillis(result.tlsCertNotAfterMillis())
-                .setSequence(sequence.getAndIncrement())
+                .setSequence(sequence.getAsLong())
                 .setErrorDetail(result.errorDetail())
                 .setLabels(new java.util.TreeMap<>(target.labels()))
                 .build();

@@ -18,6 +18,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * series meet in one partition. Idempotent, {@code acks=all}, lz4, 5 ms linger; the agent's
  * {@code kafka:} properties are applied last and win (SASL, TLS, or even {@code acks}).
  * {@code max.block.ms} is 5 s so a missing broker stalls only the sink thread, briefly.
+ *
+ * <p>The producer's own timeouts do not decide when an outage goes to the spool: the
+ * {@link SinkQueue.OutageRule} does, within 5 s, while Kafka's defaults would hold samples in memory for
+ * {@code delivery.timeout.ms} (120 s) and lose them in a crash. {@code delivery.timeout.ms} stays 120 s
+ * on purpose: the samples the producer holds at the switch are copied to the spool, and if the broker
+ * returns within those 120 s the producer's retries deliver them (a batch the broker had written before
+ * it went away is recognised by idempotence, not written twice) and the spool skips them. A shorter
+ * timeout would fail them instead, and the spool would send again what the broker may already have.
  */
 public final class KafkaSampleSink implements SampleSink {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
@@ -43,6 +51,7 @@ public final class KafkaSampleSink implements SampleSink {
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
         props.putAll(KafkaSettings.toProperties(kafka));
         return props;
     }

@@ -59,7 +59,7 @@ class PacerTest {
     private Pacer pacer(String name, Duration interval, Probe probe) {
         PlannedTarget target = new PlannedTarget(name, "tcp", interval, Duration.ofSeconds(2),
                 Map.of("region", "local"), probe);
-        return new Pacer("host-1", target, ticker, ticker.nanoTime(), Duration.ofSeconds(10), sequence, metrics,
+        return new Pacer("host-1", target, ticker, ticker.nanoTime(), Duration.ofSeconds(10), sequence::getAndIncrement, metrics,
                 samples::add);
     }
 

@@ -33,6 +33,7 @@ class KafkaSampleSinkTest {
                 .containsEntry("acks", "all")
                 .containsEntry("compression.type", "lz4")
                 .containsEntry("max.block.ms", "5000")
+                .containsEntry("delivery.timeout.ms", "120000")
                 .containsEntry("client.id", "agent-web-1")
                 .containsEntry("linger.ms", "20")
                 .containsEntry("bootstrap.servers", "broker:9092")
