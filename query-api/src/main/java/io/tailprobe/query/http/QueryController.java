@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** HTTP only: reads parameters, calls {@link PercentileService}, writes JSON. */
 final class QueryController {
@@ -20,10 +21,11 @@ final class QueryController {
 
     /** One row of {@code GET /api/v1/series}. */
     record SeriesView(String target, String probe, String protocol, String host, int resolutionSeconds,
-                      long firstWindowStartMillis, long lastWindowStartMillis) {
+                      long firstWindowStartMillis, long lastWindowStartMillis, Map<String, String> labels) {
         static SeriesView of(SeriesInfo info) {
             return new SeriesView(info.target(), info.probeType(), info.protocol(), info.host(),
-                    info.resolutionSeconds(), info.firstWindowStartMillis(), info.lastWindowStartMillis());
+                    info.resolutionSeconds(), info.firstWindowStartMillis(), info.lastWindowStartMillis(),
+                    new TreeMap<>(info.labels()));
         }
     }
 
@@ -42,7 +44,7 @@ final class QueryController {
     void series(Context ctx) {
         SeriesFilter filter = new SeriesFilter(QueryParameters.optionalName(ctx, "target"),
                 QueryParameters.optionalName(ctx, "probe"), QueryParameters.optionalName(ctx, "protocol"),
-                QueryParameters.optionalName(ctx, "host"));
+                QueryParameters.optionalName(ctx, "host"), QueryParameters.labels(ctx));
         ctx.json(service.series(filter).stream().map(SeriesView::of).toList());
     }
 

@@ -49,6 +49,26 @@ final class QueryParameters {
     }
 
     /**
+     * Label filters, each {@code label=key=value} (repeatable, all must match), e.g.
+     * {@code label=region=eu-west-1&label=az=eu-west-1a}; empty when absent.
+     */
+    static Map<String, String> labels(Context ctx) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (String value : ctx.queryParams("label")) {
+            int eq = value.indexOf('=');
+            if (eq <= 0) {
+                throw badRequest("label", "must be key=value, e.g. label=region=eu-west-1", value);
+            }
+            String key = value.substring(0, eq);
+            String previous = labels.put(key, value.substring(eq + 1));
+            if (previous != null && !previous.equals(labels.get(key))) {
+                throw badRequest("label", "names " + key + " twice with different values", value);
+            }
+        }
+        return labels;
+    }
+
+    /**
      * An instant as epoch milliseconds ({@code 1795442520000}) or ISO-8601
      * ({@code 2026-11-23T14:02:00Z}, {@code 2026-11-23T15:02:00+01:00}); {@code fallback} when absent.
      */

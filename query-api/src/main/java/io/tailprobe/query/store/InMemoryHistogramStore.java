@@ -26,8 +26,8 @@ public final class InMemoryHistogramStore implements HistogramStore {
         windows.put(key.encode(), window);
         series.merge(HistogramKey.prefix(key.series(), key.host(), key.resolutionSeconds()),
                 new SeriesInfo(key.series().target(), key.series().probeType(), key.series().protocol(), key.host(),
-                        key.resolutionSeconds(), key.windowStartMillis(), key.windowStartMillis()),
-                (old, added) -> old.including(added.firstWindowStartMillis()));
+                        key.resolutionSeconds(), key.windowStartMillis(), key.windowStartMillis(), window.getLabels()),
+                (old, added) -> old.including(added.firstWindowStartMillis(), added.labels()));
     }
 
     public void putAll(Iterable<WindowedHistogram> windows) {

@@ -104,6 +104,22 @@ class QueryApiTest {
     }
 
     @Test
+    void series_carry_their_labels_and_filter_by_every_label_given() throws Exception {
+        JsonNode hostA = get("/api/v1/series?target=demo-tcp&host=a").body().get(0);
+        assertThat(hostA.get("labels").get("region").asText()).isEqualTo("eu-west-1");
+        assertThat(get("/api/v1/series?target=demo-tcp&host=*").body().get(0).get("labels")).isEmpty();
+
+        assertThat(field(get("/api/v1/series?label=region=eu-west-1").body(), "host")).containsExactly("a", "b");
+        assertThat(field(get("/api/v1/series?label=region%3Dus-east-1&target=demo-tcp").body(), "host"))
+                .containsExactly("c");
+        assertThat(get("/api/v1/series?label=region=eu-west-1&label=az=x").body()).isEmpty();
+        Response bad = get("/api/v1/series?label=region");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.body().get("parameter").asText()).isEqualTo("label");
+        assertThat(bad.body().get("rule").asText()).isEqualTo("must be key=value, e.g. label=region=eu-west-1");
+    }
+
+    @Test
     void percentiles_with_epoch_milliseconds_answer_the_exact_figures_within_a_tenth_of_a_percent() throws Exception {
         Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=" + windowStartMillis(0)
                 + "&to=" + windowStartMillis(SampleFleet.WINDOWS) + "&quantiles=0.5,0.99,0.999");
