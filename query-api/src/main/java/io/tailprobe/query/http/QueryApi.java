@@ -7,6 +7,7 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
 import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.percentile.InvalidQueryException;
 import io.tailprobe.query.percentile.UnknownSeriesException;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.StoreUnavailableException;
@@ -53,6 +54,9 @@ public final class QueryApi implements AutoCloseable {
             cfg.routes.exception(UnknownSeriesException.class, (e, ctx) ->
                     error(ctx, HttpStatus.NOT_FOUND.getCode(), e.getMessage(), Map.of(
                             "parameter", e.parameter(), "rule", e.getMessage(), "value", e.value())));
+            cfg.routes.exception(InvalidQueryException.class, (e, ctx) ->
+                    error(ctx, HttpStatus.BAD_REQUEST.getCode(), e.getMessage(), QueryParameters.badRequest(
+                            e.parameter(), e.rule(), e.value()).getDetails()));
             cfg.routes.exception(StoreUnavailableException.class, (e, ctx) ->
                     error(ctx, HttpStatus.SERVICE_UNAVAILABLE.getCode(), e.getMessage(), Map.of()));
             cfg.routes.exception(Exception.class, (e, ctx) -> {

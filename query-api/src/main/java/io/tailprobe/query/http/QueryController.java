@@ -5,6 +5,7 @@ import io.javalin.http.HttpStatus;
 import io.tailprobe.query.percentile.PercentileQuery;
 import io.tailprobe.query.percentile.PercentileService;
 import io.tailprobe.query.percentile.SeriesFilter;
+import io.tailprobe.query.percentile.SeriesRange;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.HistogramKey;
@@ -49,16 +50,22 @@ final class QueryController {
     }
 
     void percentiles(Context ctx) {
+        SeriesRange range = range(ctx, DEFAULT_LOOKBACK);
+        ctx.json(service.percentiles(new PercentileQuery(range, QueryParameters.quantiles(ctx, DEFAULT_QUANTILES),
+                QueryParameters.phases(ctx))));
+    }
+
+    /** The series and time range every latency endpoint takes; {@code from} defaults to {@code lookback} before {@code to}. */
+    private SeriesRange range(Context ctx, Duration lookback) {
         String target = QueryParameters.requiredName(ctx, "target");
         String probe = QueryParameters.requiredName(ctx, "probe");
         String protocol = QueryParameters.optionalName(ctx, "protocol");
         String host = QueryParameters.optionalName(ctx, "host");
         long toMillis = QueryParameters.instantMillis(ctx, "to", clock.millis());
-        long fromMillis = QueryParameters.instantMillis(ctx, "from", toMillis - DEFAULT_LOOKBACK.toMillis());
+        long fromMillis = QueryParameters.instantMillis(ctx, "from", toMillis - lookback.toMillis());
         QueryParameters.checkRange(ctx, fromMillis, toMillis, maxRange);
-        List<Double> quantiles = QueryParameters.quantiles(ctx, DEFAULT_QUANTILES);
-        ctx.json(service.percentiles(new PercentileQuery(target, probe, protocol,
-                host == null ? HistogramKey.FLEET : host, fromMillis, toMillis, quantiles)));
+        return new SeriesRange(target, probe, protocol, host == null ? HistogramKey.FLEET : host, fromMillis, toMillis,
+                (int) QueryParameters.seconds(ctx, "resolution"));
     }
 
     void health(Context ctx) {

@@ -3,6 +3,8 @@ package io.tailprobe.query.http;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
 import io.tailprobe.common.Durations;
+import io.tailprobe.query.percentile.Latency;
+import io.tailprobe.schemas.Phases;
 import io.tailprobe.schemas.SeriesKey;
 import java.time.Duration;
 import java.time.Instant;
@@ -143,6 +145,60 @@ final class QueryParameters {
             }
         }
         return quantiles;
+    }
+
+    /** Which latency to read: {@code response}, {@code service} or a phase name; {@code fallback} when absent. */
+    static Latency latency(Context ctx, Latency fallback) {
+        String value = ctx.queryParam("latency");
+        if (value == null || value.isEmpty()) {
+            return fallback;
+        }
+        if (!Latency.NAMES.contains(value)) {
+            throw badRequest("latency", "must be one of " + String.join(", ", Latency.NAMES), value);
+        }
+        return Latency.parse(value);
+    }
+
+    /** Comma-separated phase names, e.g. {@code connect,firstByte}; duplicates kept once, order kept. */
+    static List<Latency> phases(Context ctx) {
+        String value = ctx.queryParam("phases");
+        if (value == null || value.isBlank()) {
+            return List.of();
+        }
+        List<Latency> phases = new ArrayList<>();
+        for (String part : value.split(",", -1)) {
+            String name = part.strip();
+            if (!Phases.NAMES.contains(name)) {
+                throw badRequest("phases", "each phase must be one of " + String.join(", ", Phases.NAMES), part);
+            }
+            Latency phase = Latency.parse(name);
+            if (!phases.contains(phase)) {
+                phases.add(phase);
+            }
+        }
+        return phases;
+    }
+
+    /**
+     * A positive whole number of seconds written as a duration ({@code 10s}, {@code 5m}, {@code 1h},
+     * {@code 1d}) or as plain seconds ({@code 60}); 0 when absent.
+     */
+    static long seconds(Context ctx, String parameter) {
+        String value = ctx.queryParam(parameter);
+        if (value == null || value.isEmpty()) {
+            return 0;
+        }
+        String rule = "must be a positive whole number of seconds, as a duration such as 10s, 5m or 1h or as seconds";
+        try {
+            Duration duration = value.matches("\\d{1,9}") ? Duration.ofSeconds(Long.parseLong(value))
+                    : Durations.parse(value);
+            if (duration.isPositive() && duration.getNano() == 0 && duration.toSeconds() <= Integer.MAX_VALUE) {
+                return duration.toSeconds();
+            }
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            // reported below
+        }
+        throw badRequest(parameter, rule, value);
     }
 
     static BadRequestResponse badRequest(String parameter, String rule, String value) {

@@ -223,6 +223,10 @@ class QueryApiTest {
         "target=demo-tcp&probe=tcp&from=2026-10-01T00:00:00Z&to=2026-11-23T00:00:00Z; from; the range to - from must be at most 31d; 2026-10-01T00:00:00Z",
         "target=a%7Cb&probe=tcp; target; must not contain '|'; a|b",
         "target=demo-tcp&probe=tcp&from=-5; from; must not be before 1970; -5",
+        "target=demo-tcp&probe=tcp&phases=connect,handshake; phases; each phase must be one of dns, connect, tls, requestWrite, firstByte, transfer; handshake",
+        "target=demo-tcp&probe=tcp&resolution=1m; resolution; must be a resolution the series is stored at, in seconds: [10]; 60s",
+        "target=demo-tcp&probe=tcp&resolution=1.5s; resolution; must be a positive whole number of seconds; 1.5s",
+        "target=demo-tcp&probe=tcp&resolution=0; resolution; must be a positive whole number of seconds; 0",
     })
     void bad_parameters_answer_400_with_json_naming_the_parameter_and_the_rule(String query, String parameter,
                                                                                 String rule, String value)
