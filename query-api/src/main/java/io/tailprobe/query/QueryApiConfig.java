@@ -14,7 +14,7 @@ import java.util.TreeMap;
  * The query API's configuration, loaded by {@link ConfigLoader} (defaults, YAML file,
  * {@code TAILPROBE_…} environment, {@code --set key=value}). The defaults run on a laptop: HTTP on
  * 8080, a broker on {@code localhost:9092}, Kafka Streams application id {@code tailprobe-query-api}
- * with its state under {@code java.io.tmpdir}, and queries of at most 31 days.
+ * with its state under {@code java.io.tmpdir}, and queries of at most 31 days and 1 000 steps.
  *
  * <p>Example: {@code --set http.port=0 --set streams.stateDir=/var/lib/tailprobe --set maxRange=7d}
  * serves on a free port, keeps the materialized windows in {@code /var/lib/tailprobe} and rejects a
@@ -24,17 +24,26 @@ import java.util.TreeMap;
  * @param http the HTTP listener; port 0 picks a free port
  * @param streams the Kafka Streams application that materializes {@code latency.histograms}
  * @param maxRange the longest {@code to - from} a query may ask for
+ * @param maxSteps the most steps (points of a time series, columns of a heatmap, intervals of an export)
+ *     one answer may have
  */
-public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {
+public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange,
+                             int maxSteps) {
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final String DEFAULT_APPLICATION_ID = "tailprobe-query-api";
     public static final Duration DEFAULT_MAX_RANGE = Duration.ofDays(31);
+    public static final int DEFAULT_MAX_STEPS = 1_000;
 
     public QueryApiConfig {
         kafka = kafka == null ? KafkaSettings.defaults() : new TreeMap<>(kafka);
         http = http == null ? new Http(DEFAULT_HTTP_PORT) : http;
         streams = streams == null ? new Streams(null, null, null) : streams;
         maxRange = maxRange == null ? DEFAULT_MAX_RANGE : maxRange;
+    }
+
+    /** The keys the standalone stack sets; every other key takes its default. */
+    public QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {
+        this(kafka, http, streams, maxRange, DEFAULT_MAX_STEPS);
     }
 
     /** The HTTP listener. */
@@ -59,7 +68,7 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
     /** The laptop defaults (see the class comment). */
     public static QueryApiConfig defaultConfig() {
         return new QueryApiConfig(KafkaSettings.defaults(), new Http(DEFAULT_HTTP_PORT),
-                new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE);
+                new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE, DEFAULT_MAX_STEPS);
     }
 
     /** Loads defaults, file, environment and flags, then {@link #validate() validates}. */
@@ -85,6 +94,9 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         if (maxRange.isNegative() || maxRange.isZero()) {
             throw new ConfigException("maxRange must be > 0, got " + Durations.format(maxRange));
         }
+        if (maxSteps < 1) {
+            throw new ConfigException("maxSteps must be >= 1, got " + maxSteps);
+        }
         String bootstrap = kafka.get(KafkaSettings.BOOTSTRAP_SERVERS);
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka." + KafkaSettings.BOOTSTRAP_SERVERS + " must not be empty");
@@ -94,7 +106,7 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
 
     /** A copy serving on {@code port} (0 = a free port). */
     public QueryApiConfig withHttpPort(int port) {
-        return new QueryApiConfig(kafka, new Http(port), streams, maxRange);
+        return new QueryApiConfig(kafka, new Http(port), streams, maxRange, maxSteps);
     }
 
     private static String defaultStateDir() {

@@ -43,7 +43,7 @@ public final class QueryService implements AutoCloseable {
 
     /** Serves the API over an already started {@code store}, which {@link #close()} then closes too. */
     public static QueryService start(QueryApiConfig config, HistogramStore store) {
-        QueryApi api = new QueryApi(store, Clock.systemUTC(), config.maxRange()).start(config.http().port());
+        QueryApi api = new QueryApi(store, Clock.systemUTC(), config).start(config.http().port());
         LOG.info("query API listening on port {}", api.port());
         return new QueryService(store, api);
     }

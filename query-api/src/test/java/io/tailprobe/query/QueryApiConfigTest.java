@@ -28,12 +28,13 @@ class QueryApiConfigTest {
         assertThat(config.streams().stateDir()).startsWith(System.getProperty("java.io.tmpdir"));
         assertThat(config.streams().applicationServer()).isEmpty();
         assertThat(config.maxRange()).isEqualTo(Duration.ofDays(31));
+        assertThat(config.maxSteps()).isEqualTo(1_000);
     }
 
     @Test
     void file_environment_and_flags_override_every_key(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("query-api.yaml");
-        Files.writeString(file, "http:\n  port: 9000\nstreams:\n  stateDir: /data/qa\nmaxRange: 7d\n");
+        Files.writeString(file, "http:\n  port: 9000\nstreams:\n  stateDir: /data/qa\nmaxRange: 7d\nmaxSteps: 500\n");
 
         QueryApiConfig config = load(file,
                 Map.of("TAILPROBE_STREAMS_APPLICATION_ID", "qa-2", "TAILPROBE_KAFKA_SECURITY_PROTOCOL", "SSL"),
@@ -42,6 +43,7 @@ class QueryApiConfigTest {
         assertThat(config.http().port()).isEqualTo(9000);
         assertThat(config.streams()).isEqualTo(new QueryApiConfig.Streams("qa-2", "/data/qa", "qa-2.internal:9000"));
         assertThat(config.maxRange()).isEqualTo(Duration.ofDays(7));
+        assertThat(config.maxSteps()).isEqualTo(500);
         assertThat(config.kafka()).containsEntry("security.protocol", "SSL").containsEntry("bootstrap.servers", "b1:9092");
     }
 
@@ -51,6 +53,8 @@ class QueryApiConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessage("http.port must be in [0, 65535], got 70000");
         assertThatThrownBy(() -> load(null, Map.of(), List.of("maxRange=0s")))
                 .isInstanceOf(ConfigException.class).hasMessage("maxRange must be > 0, got 0s");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("maxSteps=0")))
+                .isInstanceOf(ConfigException.class).hasMessage("maxSteps must be >= 1, got 0");
         assertThatThrownBy(() -> load(null, Map.of(), List.of("streams.applicationServer=no-port")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("streams.applicationServer must be host:port");
     }

@@ -12,7 +12,6 @@ import io.tailprobe.query.percentile.UnknownSeriesException;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.StoreUnavailableException;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -34,13 +33,9 @@ public final class QueryApi implements AutoCloseable {
 
     private final Javalin app;
 
-    public QueryApi(HistogramStore store, Clock clock) {
-        this(store, clock, QueryApiConfig.DEFAULT_MAX_RANGE);
-    }
-
-    /** @param maxRange the longest {@code to - from} a percentile query may span */
-    public QueryApi(HistogramStore store, Clock clock, Duration maxRange) {
-        QueryController controller = new QueryController(store, clock, maxRange);
+    /** @param config the limits ({@code maxRange}, {@code maxSteps}) and the HTTP settings; the port is given to {@link #start} */
+    public QueryApi(HistogramStore store, Clock clock, QueryApiConfig config) {
+        QueryController controller = new QueryController(store, clock, config);
         ObjectMapper mapper = new ObjectMapper();
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -48,6 +43,7 @@ public final class QueryApi implements AutoCloseable {
             cfg.jsonMapper(new JavalinJackson(mapper, false));
             cfg.routes.get("/api/v1/series", controller::series);
             cfg.routes.get("/api/v1/percentiles", controller::percentiles);
+            cfg.routes.get("/api/v1/timeseries", controller::timeSeries);
             cfg.routes.get("/health", controller::health);
             cfg.routes.exception(HttpResponseException.class, (e, ctx) ->
                     error(ctx, e.getStatus(), e.getMessage(), e.getDetails()));

@@ -2,10 +2,13 @@ package io.tailprobe.query.http;
 
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
+import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.percentile.Latency;
 import io.tailprobe.query.percentile.PercentileQuery;
 import io.tailprobe.query.percentile.PercentileService;
 import io.tailprobe.query.percentile.SeriesFilter;
 import io.tailprobe.query.percentile.SeriesRange;
+import io.tailprobe.query.percentile.TimeSeriesQuery;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.HistogramKey;
@@ -35,11 +38,11 @@ final class QueryController {
     private final Clock clock;
     private final Duration maxRange;
 
-    QueryController(HistogramStore store, Clock clock, Duration maxRange) {
+    QueryController(HistogramStore store, Clock clock, QueryApiConfig config) {
         this.store = store;
-        this.service = new PercentileService(store);
+        this.service = new PercentileService(store, config.maxSteps());
         this.clock = clock;
-        this.maxRange = maxRange;
+        this.maxRange = config.maxRange();
     }
 
     void series(Context ctx) {
@@ -53,6 +56,12 @@ final class QueryController {
         SeriesRange range = range(ctx, DEFAULT_LOOKBACK);
         ctx.json(service.percentiles(new PercentileQuery(range, QueryParameters.quantiles(ctx, DEFAULT_QUANTILES),
                 QueryParameters.phases(ctx))));
+    }
+
+    void timeSeries(Context ctx) {
+        SeriesRange range = range(ctx, DEFAULT_LOOKBACK);
+        ctx.json(service.timeSeries(new TimeSeriesQuery(range, QueryParameters.latency(ctx, Latency.RESPONSE),
+                QueryParameters.seconds(ctx, "step"), QueryParameters.quantiles(ctx, DEFAULT_QUANTILES))));
     }
 
     /** The series and time range every latency endpoint takes; {@code from} defaults to {@code lookback} before {@code to}. */

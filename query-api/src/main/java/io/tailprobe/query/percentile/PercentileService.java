@@ -4,6 +4,7 @@ import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,10 +21,23 @@ import java.util.TreeMap;
  * 1000.0 ms and a p99 of 990 ms ± 0.99 ms fleet-wide.
  */
 public final class PercentileService {
+    /** Steps a chart gets when it does not ask for a step: 1 h at 10 s, 31 days at 3 h. */
+    public static final int DEFAULT_STEPS = 360;
+    /** The steps chosen from, finest first, when a query does not give one. */
+    static final List<Long> STEP_LADDER_SECONDS = List.of(10L, 30L, 60L, 300L, 600L, 900L, 1_800L, 3_600L, 10_800L,
+            21_600L, 43_200L, 86_400L);
+
     private final HistogramStore store;
+    private final int maxSteps;
 
     public PercentileService(HistogramStore store) {
+        this(store, DEFAULT_STEPS);
+    }
+
+    /** @param maxSteps the most steps a time series, heatmap or stepped export may have */
+    public PercentileService(HistogramStore store, int maxSteps) {
         this.store = store;
+        this.maxSteps = maxSteps;
     }
 
     /** The stored series matching {@code filter}, sorted by target, probe type, protocol, host, resolution. */
@@ -50,6 +64,67 @@ public final class PercentileService {
                 windows.fromMillis(), windows.toMillis(), match.resolutionSeconds(), all.size(), sampleCount(all),
                 outcomes(all), new MergedLatency(Latency.RESPONSE).add(all).summary(query.quantiles()),
                 new MergedLatency(Latency.SERVICE).add(all).summary(query.quantiles()), phases);
+    }
+
+    /**
+     * Quantiles of one latency per step. Without a step, the finest of 10 s, 30 s, 1 min, 5 min, 10 min,
+     * 15 min, 30 min, 1 h, 3 h, 6 h, 12 h and 1 d that is a multiple of the resolution read and gives at
+     * most {@value #DEFAULT_STEPS} steps (fewer if {@code maxSteps} is lower): 1 h in 10 s steps, a day
+     * in 5 min steps, 31 days in 3 h steps.
+     *
+     * @throws InvalidQueryException when the step is not a multiple of the resolution read or gives
+     *     more than {@code maxSteps} steps
+     */
+    public TimeSeriesResult timeSeries(TimeSeriesQuery query) {
+        SeriesMatch match = SeriesMatch.of(store, query.range());
+        StepWindows steps = match.windows(stepSeconds(match, query.stepSeconds()) * 1_000L);
+        MergedLatency merged = new MergedLatency(query.latency());
+        List<TimeSeriesResult.Point> points = new ArrayList<>(steps.size());
+        for (int i = 0; i < steps.size(); i++) {
+            List<WindowedHistogram> windows = steps.step(i);
+            points.add(new TimeSeriesResult.Point(steps.startMillis(i), windows.size(), sampleCount(windows),
+                    outcomes(windows), merged.reset().add(windows).summary(query.quantiles())));
+        }
+        SeriesRange range = query.range();
+        return new TimeSeriesResult(range.target(), range.probeType(), range.protocol(), match.protocols(),
+                range.host(), query.latency().name(), steps.fromMillis(), steps.toMillis(), match.resolutionSeconds(),
+                steps.stepMillis() / 1_000L, points);
+    }
+
+    /** {@code requestedSeconds} checked against the match, or one chosen when it is 0 (see {@link #timeSeries}). */
+    long stepSeconds(SeriesMatch match, long requestedSeconds) {
+        long resolution = match.resolutionSeconds();
+        SeriesRange range = match.range();
+        if (requestedSeconds > 0) {
+            if (requestedSeconds % resolution != 0) {
+                throw new InvalidQueryException("step", "must be a multiple of the resolution read, " + resolution + "s",
+                        requestedSeconds + "s");
+            }
+            long steps = steps(range, requestedSeconds);
+            if (steps > maxSteps) {
+                throw new InvalidQueryException("step", "gives " + steps + " steps over the range, more than the " + maxSteps
+                        + " allowed", requestedSeconds + "s");
+            }
+            return requestedSeconds;
+        }
+        int wanted = Math.min(DEFAULT_STEPS, maxSteps);
+        for (long candidate : STEP_LADDER_SECONDS) {
+            if (candidate % resolution == 0 && steps(range, candidate) <= wanted) {
+                return candidate;
+            }
+        }
+        long step = Math.ceilDiv(Math.ceilDiv(range.toMillis() - range.fromMillis(), wanted * 1_000L), resolution)
+                * resolution;
+        while (steps(range, step) > wanted) {
+            step += resolution;
+        }
+        return step;
+    }
+
+    /** How many steps of {@code stepSeconds} the range spans, the first one starting at or before {@code from}. */
+    static long steps(SeriesRange range, long stepSeconds) {
+        long stepMillis = stepSeconds * 1_000L;
+        return Math.ceilDiv(range.toMillis() - Math.floorDiv(range.fromMillis(), stepMillis) * stepMillis, stepMillis);
     }
 
     static long sampleCount(List<WindowedHistogram> windows) {

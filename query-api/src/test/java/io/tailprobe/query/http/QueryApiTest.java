@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.SampleFleet;
 import io.tailprobe.query.TestWindows;
 import io.tailprobe.query.store.InMemoryHistogramStore;
@@ -16,7 +17,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -50,7 +50,7 @@ class QueryApiTest {
                 new long[] {12_000_000L}, 0));
         store.put(TestWindows.window(new SeriesKey("web", "http", "http/1.1"), "a", windowStartMillis(0),
                 new long[] {15_000_000L}, 0));
-        api = new QueryApi(store, Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofDays(31)).start(0);
+        api = new QueryApi(store, Clock.fixed(NOW, ZoneOffset.UTC), QueryApiConfig.defaultConfig()).start(0);
     }
 
     @AfterAll
@@ -184,6 +184,27 @@ class QueryApiTest {
     }
 
     @Test
+    void timeseries_answers_one_point_per_step_with_the_quantiles_of_that_step() throws Exception {
+        Response response = get("/api/v1/timeseries?target=demo-tcp&probe=tcp&host=a&from=" + FROM_ISO + "&to=" + TO_ISO
+                + "&step=50s&latency=service&quantiles=0.5,0.999");
+
+        assertThat(response.status()).isEqualTo(200);
+        JsonNode body = response.body();
+        assertThat(body.get("latency").asText()).isEqualTo("service");
+        assertThat(body.get("stepSeconds").asLong()).isEqualTo(50);
+        assertThat(body.get("resolutionSeconds").asInt()).isEqualTo(10);
+        assertThat(body.get("points")).hasSize(2);
+        JsonNode second = body.get("points").get(1);
+        assertThat(second.get("startMillis").asLong()).isEqualTo(windowStartMillis(5));
+        assertThat(second.get("windows").asInt()).isEqualTo(5);
+        List<Long> raw = fleet.serviceNanos(List.of("a"), 5, 10);
+        double exact = TestWindows.millis(TestWindows.exactQuantile(raw, 0.999));
+        assertThat(second.get("latency").get("quantilesMillis").get("0.999").asDouble())
+                .isBetween(exact * 0.999 - 0.0005, exact * 1.001 + 0.0005);
+        assertThat(second.get("latency").get("count").asLong()).isEqualTo(raw.size());
+    }
+
+    @Test
     void a_known_series_with_no_window_in_the_range_answers_200_with_count_zero() throws Exception {
         Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=2026-11-24T00:00:00Z"
                 + "&to=2026-11-24T01:00:00Z");
@@ -209,29 +230,33 @@ class QueryApiTest {
 
     @ParameterizedTest(name = "{0} -> 400 naming {1}")
     @CsvSource(delimiter = ';', value = {
-        "probe=tcp; target; is required; ''",
-        "target=demo-tcp; probe; is required; ''",
-        "target=demo-tcp&probe=tcp&from=yesterday; from; must be epoch milliseconds or an ISO-8601 instant; yesterday",
-        "target=demo-tcp&probe=tcp&to=2026-13-40T00:00:00Z; to; must be epoch milliseconds or an ISO-8601 instant; 2026-13-40T00:00:00Z",
-        "target=demo-tcp&probe=tcp&from=1795442500000&to=1795442400000; from; must be before to; 1795442500000",
-        "target=demo-tcp&probe=tcp&from=1795442400000&to=1795442400000; from; must be before to; 1795442400000",
-        "target=demo-tcp&probe=tcp&quantiles=0.5,1.5; quantiles; each quantile must be a number in [0, 1]; 1.5",
-        "target=demo-tcp&probe=tcp&quantiles=-0.1; quantiles; each quantile must be a number in [0, 1]; -0.1",
-        "target=demo-tcp&probe=tcp&quantiles=0.5,p99; quantiles; each quantile must be a number in [0, 1]; p99",
-        "target=demo-tcp&probe=tcp&quantiles=NaN; quantiles; each quantile must be a number in [0, 1]; NaN",
-        "target=demo-tcp&probe=tcp&quantiles=0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,1; quantiles; at most 20 quantiles, got 21; 0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,1",
-        "target=demo-tcp&probe=tcp&from=2026-10-01T00:00:00Z&to=2026-11-23T00:00:00Z; from; the range to - from must be at most 31d; 2026-10-01T00:00:00Z",
-        "target=a%7Cb&probe=tcp; target; must not contain '|'; a|b",
-        "target=demo-tcp&probe=tcp&from=-5; from; must not be before 1970; -5",
-        "target=demo-tcp&probe=tcp&phases=connect,handshake; phases; each phase must be one of dns, connect, tls, requestWrite, firstByte, transfer; handshake",
-        "target=demo-tcp&probe=tcp&resolution=1m; resolution; must be a resolution the series is stored at, in seconds: [10]; 60s",
-        "target=demo-tcp&probe=tcp&resolution=1.5s; resolution; must be a positive whole number of seconds; 1.5s",
-        "target=demo-tcp&probe=tcp&resolution=0; resolution; must be a positive whole number of seconds; 0",
+        "percentiles?probe=tcp; target; is required; ''",
+        "percentiles?target=demo-tcp; probe; is required; ''",
+        "percentiles?target=demo-tcp&probe=tcp&from=yesterday; from; must be epoch milliseconds or an ISO-8601 instant; yesterday",
+        "percentiles?target=demo-tcp&probe=tcp&to=2026-13-40T00:00:00Z; to; must be epoch milliseconds or an ISO-8601 instant; 2026-13-40T00:00:00Z",
+        "percentiles?target=demo-tcp&probe=tcp&from=1795442500000&to=1795442400000; from; must be before to; 1795442500000",
+        "percentiles?target=demo-tcp&probe=tcp&from=1795442400000&to=1795442400000; from; must be before to; 1795442400000",
+        "percentiles?target=demo-tcp&probe=tcp&quantiles=0.5,1.5; quantiles; each quantile must be a number in [0, 1]; 1.5",
+        "percentiles?target=demo-tcp&probe=tcp&quantiles=-0.1; quantiles; each quantile must be a number in [0, 1]; -0.1",
+        "percentiles?target=demo-tcp&probe=tcp&quantiles=0.5,p99; quantiles; each quantile must be a number in [0, 1]; p99",
+        "percentiles?target=demo-tcp&probe=tcp&quantiles=NaN; quantiles; each quantile must be a number in [0, 1]; NaN",
+        "percentiles?target=demo-tcp&probe=tcp&quantiles=0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,1; quantiles; at most 20 quantiles, got 21; 0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,1",
+        "percentiles?target=demo-tcp&probe=tcp&from=2026-10-01T00:00:00Z&to=2026-11-23T00:00:00Z; from; the range to - from must be at most 31d; 2026-10-01T00:00:00Z",
+        "percentiles?target=a%7Cb&probe=tcp; target; must not contain '|'; a|b",
+        "percentiles?target=demo-tcp&probe=tcp&from=-5; from; must not be before 1970; -5",
+        "percentiles?target=demo-tcp&probe=tcp&phases=connect,handshake; phases; each phase must be one of dns, connect, tls, requestWrite, firstByte, transfer; handshake",
+        "percentiles?target=demo-tcp&probe=tcp&resolution=1m; resolution; must be a resolution the series is stored at, in seconds: [10]; 60s",
+        "percentiles?target=demo-tcp&probe=tcp&resolution=1.5s; resolution; must be a positive whole number of seconds; 1.5s",
+        "percentiles?target=demo-tcp&probe=tcp&resolution=0; resolution; must be a positive whole number of seconds; 0",
+        "timeseries?target=demo-tcp&probe=tcp&step=15s; step; must be a multiple of the resolution read, 10s; 15s",
+        "timeseries?target=demo-tcp&probe=tcp&from=2026-11-01T00:00:00Z&to=2026-11-23T00:00:00Z&step=10s; step; gives 190080 steps over the range, more than the 1000 allowed; 10s",
+        "timeseries?target=demo-tcp&probe=tcp&latency=wire; latency; must be one of response, service, dns, connect, tls, requestWrite, firstByte, transfer; wire",
+        "timeseries?target=demo-tcp&probe=tcp&step=-1m; step; must be a positive whole number of seconds; -1m",
     })
-    void bad_parameters_answer_400_with_json_naming_the_parameter_and_the_rule(String query, String parameter,
-                                                                                String rule, String value)
+    void bad_parameters_answer_400_with_json_naming_the_parameter_and_the_rule(String endpointAndQuery, String parameter,
+                                                                             String rule, String value)
             throws Exception {
-        Response response = get("/api/v1/percentiles?" + query);
+        Response response = get("/api/v1/" + endpointAndQuery);
 
         assertThat(response.status()).isEqualTo(400);
         assertThat(response.contentType()).startsWith("application/json");
@@ -254,7 +279,7 @@ class QueryApiTest {
     @Test
     void health_is_up_while_the_store_runs_and_down_with_503_when_it_does_not() throws Exception {
         InMemoryHistogramStore own = new InMemoryHistogramStore();
-        try (QueryApi ownApi = new QueryApi(own, Clock.systemUTC()).start(0)) {
+        try (QueryApi ownApi = new QueryApi(own, Clock.systemUTC(), QueryApiConfig.defaultConfig()).start(0)) {
             Response up = get(ownApi, "/health");
             assertThat(up.status()).isEqualTo(200);
             assertThat(up.body().get("status").asText()).isEqualTo("UP");

@@ -132,4 +132,28 @@ class RollupCoverTest {
                     assertThat(e.rule()).isEqualTo("must be a resolution the series is stored at, in seconds: [10, 60]");
                 });
     }
+
+    @Test
+    void a_time_series_uses_each_closed_rollup_for_the_step_it_falls_in() {
+        TimeSeriesQuery minutes = new TimeSeriesQuery(new SeriesRange("db", "tcp", null, null, T0_MILLIS,
+                T0_MILLIS + 180_000, 0), Latency.RESPONSE, 60, QUANTILES);
+        TimeSeriesResult covered = new PercentileService(storeWithRollups(true)).timeSeries(minutes);
+        TimeSeriesResult fineOnly = new PercentileService(storeWithRollups(false)).timeSeries(minutes);
+
+        assertThat(covered.points()).extracting(TimeSeriesResult.Point::windows).containsExactly(1, 1, 6);
+        assertThat(fineOnly.points()).extracting(TimeSeriesResult.Point::windows).containsExactly(6, 6, 6);
+        for (int i = 0; i < 3; i++) {
+            assertThat(covered.points().get(i).latency()).isEqualTo(fineOnly.points().get(i).latency());
+            assertThat(covered.points().get(i).outcomes()).isEqualTo(fineOnly.points().get(i).outcomes());
+        }
+    }
+
+    @Test
+    void a_rollup_that_straddles_two_steps_is_not_used() {
+        TimeSeriesQuery halfMinutes = new TimeSeriesQuery(new SeriesRange("db", "tcp", null, null, T0_MILLIS,
+                T0_MILLIS + 180_000, 0), Latency.RESPONSE, 30, QUANTILES);
+        TimeSeriesResult covered = new PercentileService(storeWithRollups(true)).timeSeries(halfMinutes);
+
+        assertThat(covered.points()).hasSize(6).extracting(TimeSeriesResult.Point::windows).containsOnly(3);
+    }
 }
