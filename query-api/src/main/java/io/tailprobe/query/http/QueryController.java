@@ -3,6 +3,7 @@ package io.tailprobe.query.http;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.percentile.HeatmapQuery;
 import io.tailprobe.query.percentile.Latency;
 import io.tailprobe.query.percentile.PercentileQuery;
 import io.tailprobe.query.percentile.PercentileService;
@@ -62,6 +63,13 @@ final class QueryController {
         SeriesRange range = range(ctx, DEFAULT_LOOKBACK);
         ctx.json(service.timeSeries(new TimeSeriesQuery(range, QueryParameters.latency(ctx, Latency.RESPONSE),
                 QueryParameters.seconds(ctx, "step"), QueryParameters.quantiles(ctx, DEFAULT_QUANTILES))));
+    }
+
+    void heatmap(Context ctx) {
+        SeriesRange range = range(ctx, DEFAULT_LOOKBACK);
+        ctx.json(service.heatmap(new HeatmapQuery(range, QueryParameters.latency(ctx, Latency.RESPONSE),
+                QueryParameters.seconds(ctx, "step"), QueryParameters.integer(ctx, "bucketsPerDecade", 1,
+                        HeatmapQuery.MAX_BUCKETS_PER_DECADE, HeatmapQuery.DEFAULT_BUCKETS_PER_DECADE))));
     }
 
     /** The series and time range every latency endpoint takes; {@code from} defaults to {@code lookback} before {@code to}. */

@@ -201,6 +201,24 @@ final class QueryParameters {
         throw badRequest(parameter, rule, value);
     }
 
+    /** A whole number in {@code [min, max]}; {@code fallback} when absent. */
+    static int integer(Context ctx, String parameter, int min, int max, int fallback) {
+        String value = ctx.queryParam(parameter);
+        if (value == null || value.isEmpty()) {
+            return fallback;
+        }
+        String rule = "must be a whole number in [" + min + ", " + max + "]";
+        try {
+            int parsed = Integer.parseInt(value);
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw badRequest(parameter, rule, value);
+    }
+
     static BadRequestResponse badRequest(String parameter, String rule, String value) {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("parameter", parameter);

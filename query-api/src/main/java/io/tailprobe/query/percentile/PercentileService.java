@@ -5,10 +5,13 @@ import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 
 /**
  * Answers questions about latency by adding up stored windows: HdrHistogram addition is exact, so the
@@ -89,6 +92,69 @@ public final class PercentileService {
         return new TimeSeriesResult(range.target(), range.probeType(), range.protocol(), match.protocols(),
                 range.host(), query.latency().name(), steps.fromMillis(), steps.toMillis(), match.resolutionSeconds(),
                 steps.stepMillis() / 1_000L, points);
+    }
+
+    /**
+     * Counts per log-scaled latency bucket per step (see {@link HeatmapResult} for the buckets); steps as
+     * for {@link #timeSeries}.
+     */
+    public HeatmapResult heatmap(HeatmapQuery query) {
+        SeriesMatch match = SeriesMatch.of(store, query.range());
+        StepWindows steps = match.windows(stepSeconds(match, query.stepSeconds()) * 1_000L);
+        MergedLatency merged = new MergedLatency(query.latency());
+        // first the non-empty HdrHistogram buckets of every step, to find the rows every column shares
+        List<long[][]> bucketsOfSteps = new ArrayList<>(steps.size());
+        long minNanos = Long.MAX_VALUE;
+        long maxNanos = Long.MIN_VALUE;
+        for (int i = 0; i < steps.size(); i++) {
+            long[][] buckets = recordedBuckets(merged.reset().add(steps.step(i)).histogram());
+            bucketsOfSteps.add(buckets);
+            if (buckets[0].length > 0) {
+                minNanos = Math.min(minNanos, buckets[0][0]);
+                maxNanos = Math.max(maxNanos, buckets[0][buckets[0].length - 1]);
+            }
+        }
+        long[] boundsNanos = new long[0];
+        if (minNanos <= maxNanos) {
+            int n = query.bucketsPerDecade();
+            int lowest = HeatmapBounds.index(minNanos, n);
+            int highest = HeatmapBounds.index(maxNanos, n);
+            boundsNanos = new long[highest - lowest + 2];
+            for (int k = lowest - 1; k <= highest; k++) {
+                boundsNanos[k - lowest + 1] = HeatmapBounds.boundNanos(k, n);
+            }
+        }
+        List<HeatmapResult.Column> columns = new ArrayList<>(steps.size());
+        for (int i = 0; i < steps.size(); i++) {
+            long[][] buckets = bucketsOfSteps.get(i);
+            long[] counts = new long[Math.max(0, boundsNanos.length - 1)];
+            long total = 0;
+            for (int b = 0; b < buckets[0].length; b++) {
+                int index = Arrays.binarySearch(boundsNanos, buckets[0][b]);
+                counts[(index >= 0 ? index : -index - 1) - 1] += buckets[1][b];
+                total += buckets[1][b];
+            }
+            columns.add(new HeatmapResult.Column(steps.startMillis(i), total, counts));
+        }
+        SeriesRange range = query.range();
+        return new HeatmapResult(range.target(), range.probeType(), range.protocol(), match.protocols(), range.host(),
+                query.latency().name(), steps.fromMillis(), steps.toMillis(), match.resolutionSeconds(),
+                steps.stepMillis() / 1_000L, query.bucketsPerDecade(),
+                Arrays.stream(boundsNanos).mapToObj(nanos -> nanos / 1_000_000.0).toList(), columns);
+    }
+
+    /** {@code [values, counts]} of the histogram's non-empty buckets, each at its highest equivalent value. */
+    private static long[][] recordedBuckets(Histogram histogram) {
+        List<long[]> recorded = new ArrayList<>();
+        for (HistogramIterationValue bucket : histogram.recordedValues()) { // one reused iteration value
+            recorded.add(new long[] {bucket.getValueIteratedTo(), bucket.getCountAtValueIteratedTo()});
+        }
+        long[][] buckets = new long[2][recorded.size()];
+        for (int i = 0; i < recorded.size(); i++) {
+            buckets[0][i] = recorded.get(i)[0];
+            buckets[1][i] = recorded.get(i)[1];
+        }
+        return buckets;
     }
 
     /** {@code requestedSeconds} checked against the match, or one chosen when it is 0 (see {@link #timeSeries}). */

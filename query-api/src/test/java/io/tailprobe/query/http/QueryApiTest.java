@@ -205,6 +205,31 @@ class QueryApiTest {
     }
 
     @Test
+    void heatmap_answers_the_bucket_bounds_and_one_column_of_counts_per_step() throws Exception {
+        Response response = get("/api/v1/heatmap?target=demo-tcp&probe=tcp&from=" + FROM_ISO + "&to=" + TO_ISO
+                + "&step=1m&bucketsPerDecade=5");
+
+        assertThat(response.status()).isEqualTo(200);
+        JsonNode body = response.body();
+        assertThat(body.get("latency").asText()).isEqualTo("response");
+        assertThat(body.get("bucketsPerDecade").asInt()).isEqualTo(5);
+        assertThat(body.get("stepSeconds").asLong()).isEqualTo(60);
+        int buckets = body.get("boundsMillis").size() - 1;
+        assertThat(body.get("columns")).hasSize(2);
+        long total = 0;
+        for (JsonNode column : body.get("columns")) {
+            assertThat(column.get("counts")).hasSize(buckets);
+            long sum = 0;
+            for (JsonNode count : column.get("counts")) {
+                sum += count.asLong();
+            }
+            assertThat(sum).isEqualTo(column.get("count").asLong());
+            total += sum;
+        }
+        assertThat(total).isEqualTo((long) HOSTS.size() * SampleFleet.WINDOWS * SampleFleet.SAMPLES_PER_HOST_WINDOW);
+    }
+
+    @Test
     void a_known_series_with_no_window_in_the_range_answers_200_with_count_zero() throws Exception {
         Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=2026-11-24T00:00:00Z"
                 + "&to=2026-11-24T01:00:00Z");
@@ -252,6 +277,9 @@ class QueryApiTest {
         "timeseries?target=demo-tcp&probe=tcp&from=2026-11-01T00:00:00Z&to=2026-11-23T00:00:00Z&step=10s; step; gives 190080 steps over the range, more than the 1000 allowed; 10s",
         "timeseries?target=demo-tcp&probe=tcp&latency=wire; latency; must be one of response, service, dns, connect, tls, requestWrite, firstByte, transfer; wire",
         "timeseries?target=demo-tcp&probe=tcp&step=-1m; step; must be a positive whole number of seconds; -1m",
+        "heatmap?target=demo-tcp&probe=tcp&bucketsPerDecade=51; bucketsPerDecade; must be a whole number in [1, 50]; 51",
+        "heatmap?target=demo-tcp&probe=tcp&bucketsPerDecade=ten; bucketsPerDecade; must be a whole number in [1, 50]; ten",
+        "heatmap?target=demo-tcp&probe=tcp&step=7s; step; must be a multiple of the resolution read, 10s; 7s",
     })
     void bad_parameters_answer_400_with_json_naming_the_parameter_and_the_rule(String endpointAndQuery, String parameter,
                                                                              String rule, String value)
