@@ -9,6 +9,7 @@ import io.tailprobe.query.percentile.PercentileQuery;
 import io.tailprobe.query.percentile.PercentileService;
 import io.tailprobe.query.percentile.SeriesFilter;
 import io.tailprobe.query.percentile.SeriesRange;
+import io.tailprobe.query.percentile.SloQuery;
 import io.tailprobe.query.percentile.TimeSeriesQuery;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
@@ -23,6 +24,8 @@ import java.util.TreeMap;
 final class QueryController {
     static final List<Double> DEFAULT_QUANTILES = List.of(0.5, 0.9, 0.99, 0.999);
     static final Duration DEFAULT_LOOKBACK = Duration.ofHours(1);
+    /** An SLO's range when the query gives no {@code from}: 30 days, or {@code maxRange} if shorter. */
+    static final Duration SLO_LOOKBACK = Duration.ofDays(30);
 
     /** One row of {@code GET /api/v1/series}. */
     record SeriesView(String target, String probe, String protocol, String host, int resolutionSeconds,
@@ -70,6 +73,12 @@ final class QueryController {
         ctx.json(service.heatmap(new HeatmapQuery(range, QueryParameters.latency(ctx, Latency.RESPONSE),
                 QueryParameters.seconds(ctx, "step"), QueryParameters.integer(ctx, "bucketsPerDecade", 1,
                         HeatmapQuery.MAX_BUCKETS_PER_DECADE, HeatmapQuery.DEFAULT_BUCKETS_PER_DECADE))));
+    }
+
+    void slo(Context ctx) {
+        SeriesRange range = range(ctx, SLO_LOOKBACK.compareTo(maxRange) < 0 ? SLO_LOOKBACK : maxRange);
+        ctx.json(service.slo(new SloQuery(range, QueryParameters.latency(ctx, Latency.RESPONSE),
+                QueryParameters.requiredLatencyNanos(ctx, "threshold"), QueryParameters.openFraction(ctx, "objective"))));
     }
 
     /** The series and time range every latency endpoint takes; {@code from} defaults to {@code lookback} before {@code to}. */

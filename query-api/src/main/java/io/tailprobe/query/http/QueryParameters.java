@@ -201,6 +201,41 @@ final class QueryParameters {
         throw badRequest(parameter, rule, value);
     }
 
+    /** A required positive latency such as {@code 200ms}, {@code 1500us} or {@code 2s}, in nanoseconds. */
+    static long requiredLatencyNanos(Context ctx, String parameter) {
+        String value = ctx.queryParam(parameter);
+        String rule = "must be a positive duration such as 200ms, 1500us or 2s";
+        if (value == null || value.isBlank()) {
+            throw badRequest(parameter, "is required and " + rule, value == null ? "" : value);
+        }
+        try {
+            Duration duration = Durations.parse(value);
+            if (duration.isPositive()) {
+                return duration.toNanos();
+            }
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            // reported below
+        }
+        throw badRequest(parameter, rule, value);
+    }
+
+    /** An optional fraction strictly between 0 and 1, e.g. {@code 0.99}; null when absent. */
+    static Double openFraction(Context ctx, String parameter) {
+        String value = ctx.queryParam(parameter);
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        try {
+            double fraction = Double.parseDouble(value);
+            if (fraction > 0.0 && fraction < 1.0) {
+                return fraction;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw badRequest(parameter, "must be a number in (0, 1), e.g. 0.99 for 99%", value);
+    }
+
     /** A whole number in {@code [min, max]}; {@code fallback} when absent. */
     static int integer(Context ctx, String parameter, int min, int max, int fallback) {
         String value = ctx.queryParam(parameter);

@@ -30,6 +30,9 @@ public final class PercentileService {
     static final List<Long> STEP_LADDER_SECONDS = List.of(10L, 30L, 60L, 300L, 600L, 900L, 1_800L, 3_600L, 10_800L,
             21_600L, 43_200L, 86_400L);
 
+    /** The outcome of a sample that has a latency; every other outcome is an error. */
+    static final String OK = "OK";
+
     private final HistogramStore store;
     private final int maxSteps;
 
@@ -155,6 +158,33 @@ public final class PercentileService {
             buckets[1][i] = recorded.get(i)[1];
         }
         return buckets;
+    }
+
+    /** The fraction of samples at or under a threshold, the error rate, and the error budget left for an objective. */
+    public SloResult slo(SloQuery query) {
+        SeriesMatch match = SeriesMatch.of(store, query.range());
+        StepWindows windows = match.windows();
+        List<WindowedHistogram> all = windows.all();
+        long count = sampleCount(all);
+        Map<String, Long> outcomes = outcomes(all);
+        long errors = count - outcomes.getOrDefault(OK, 0L);
+        MergedLatency merged = new MergedLatency(query.latency()).add(all);
+        long latencyCount = merged.count();
+        long good = Thresholds.atOrUnder(merged.histogram(), query.thresholdNanos());
+        SloResult.Objective objective = null;
+        if (query.objective() != null) {
+            long eligible = latencyCount + errors;
+            long bad = eligible - good;
+            double allowedBad = (1.0 - query.objective()) * eligible;
+            Double sli = eligible == 0 ? null : (double) good / eligible;
+            objective = new SloResult.Objective(query.objective(), good, bad, sli, allowedBad,
+                    eligible == 0 ? 1.0 : 1.0 - bad / allowedBad, sli == null || sli >= query.objective());
+        }
+        SeriesRange range = query.range();
+        return new SloResult(range.target(), range.probeType(), range.protocol(), match.protocols(), range.host(),
+                query.latency().name(), windows.fromMillis(), windows.toMillis(), all.size(), count, outcomes, errors,
+                count == 0 ? null : (double) errors / count, query.thresholdNanos() / 1_000_000.0, latencyCount, good,
+                latencyCount == 0 ? null : (double) good / latencyCount, objective);
     }
 
     /** {@code requestedSeconds} checked against the match, or one chosen when it is 0 (see {@link #timeSeries}). */

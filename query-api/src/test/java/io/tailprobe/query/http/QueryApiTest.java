@@ -230,6 +230,26 @@ class QueryApiTest {
     }
 
     @Test
+    void slo_covers_the_last_30_days_by_default_and_answers_the_error_budget_of_the_objective() throws Exception {
+        Response response = get("/api/v1/slo?target=demo-tcp&probe=tcp&host=c&threshold=20ms&objective=0.95");
+
+        assertThat(response.status()).isEqualTo(200);
+        JsonNode body = response.body();
+        assertThat(body.get("fromMillis").asLong()).isEqualTo(NOW.toEpochMilli() - 30 * 86_400_000L);
+        assertThat(body.get("toMillis").asLong()).isEqualTo(NOW.toEpochMilli());
+        assertThat(body.get("latency").asText()).isEqualTo("response");
+        assertThat(body.get("thresholdMillis").asDouble()).isEqualTo(20.0);
+        long ok = SampleFleet.WINDOWS * SampleFleet.SAMPLES_PER_HOST_WINDOW + 1; // and the 5 s outlier at 13:59:50
+        assertThat(body.get("latencyCount").asLong()).isEqualTo(ok);
+        assertThat(body.get("errors").asLong()).isEqualTo(SampleFleet.WINDOWS * SampleFleet.TIMEOUTS_PER_HOST_WINDOW);
+        JsonNode objective = body.get("objective");
+        assertThat(objective.get("target").asDouble()).isEqualTo(0.95);
+        assertThat(objective.get("good").asLong() + objective.get("bad").asLong())
+                .isEqualTo(ok + body.get("errors").asLong());
+        assertThat(objective.has("errorBudgetRemaining")).isTrue();
+    }
+
+    @Test
     void a_known_series_with_no_window_in_the_range_answers_200_with_count_zero() throws Exception {
         Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=2026-11-24T00:00:00Z"
                 + "&to=2026-11-24T01:00:00Z");
@@ -280,6 +300,11 @@ class QueryApiTest {
         "heatmap?target=demo-tcp&probe=tcp&bucketsPerDecade=51; bucketsPerDecade; must be a whole number in [1, 50]; 51",
         "heatmap?target=demo-tcp&probe=tcp&bucketsPerDecade=ten; bucketsPerDecade; must be a whole number in [1, 50]; ten",
         "heatmap?target=demo-tcp&probe=tcp&step=7s; step; must be a multiple of the resolution read, 10s; 7s",
+        "slo?target=demo-tcp&probe=tcp; threshold; is required and must be a positive duration; ''",
+        "slo?target=demo-tcp&probe=tcp&threshold=0ms; threshold; must be a positive duration such as 200ms; 0ms",
+        "slo?target=demo-tcp&probe=tcp&threshold=200; threshold; must be a positive duration such as 200ms; 200",
+        "slo?target=demo-tcp&probe=tcp&threshold=200ms&objective=1; objective; must be a number in (0, 1); 1",
+        "slo?target=demo-tcp&probe=tcp&threshold=200ms&objective=99%25; objective; must be a number in (0, 1); 99%",
     })
     void bad_parameters_answer_400_with_json_naming_the_parameter_and_the_rule(String endpointAndQuery, String parameter,
                                                                              String rule, String value)
