@@ -46,6 +46,7 @@ public final class QueryApi implements AutoCloseable {
             cfg.routes.get("/api/v1/timeseries", controller::timeSeries);
             cfg.routes.get("/api/v1/heatmap", controller::heatmap);
             cfg.routes.get("/api/v1/slo", controller::slo);
+            cfg.routes.get("/api/v1/histogram", controller::histogram);
             cfg.routes.get("/health", controller::health);
             cfg.routes.exception(HttpResponseException.class, (e, ctx) ->
                     error(ctx, e.getStatus(), e.getMessage(), e.getDetails()));

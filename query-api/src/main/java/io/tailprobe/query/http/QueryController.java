@@ -4,6 +4,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.percentile.HeatmapQuery;
+import io.tailprobe.query.percentile.HistogramExport;
 import io.tailprobe.query.percentile.Latency;
 import io.tailprobe.query.percentile.PercentileQuery;
 import io.tailprobe.query.percentile.PercentileService;
@@ -79,6 +80,22 @@ final class QueryController {
         SeriesRange range = range(ctx, SLO_LOOKBACK.compareTo(maxRange) < 0 ? SLO_LOOKBACK : maxRange);
         ctx.json(service.slo(new SloQuery(range, QueryParameters.latency(ctx, Latency.RESPONSE),
                 QueryParameters.requiredLatencyNanos(ctx, "threshold"), QueryParameters.openFraction(ctx, "objective"))));
+    }
+
+    void histogram(Context ctx) {
+        SeriesRange range = range(ctx, DEFAULT_LOOKBACK);
+        Latency latency = QueryParameters.latency(ctx, Latency.RESPONSE);
+        long stepSeconds = QueryParameters.seconds(ctx, "step");
+        String format = QueryParameters.oneOf(ctx, "format", HistogramFormats.NAMES);
+        HistogramExport export = service.histograms(range, latency, stepSeconds);
+        if (format.equals(HistogramFormats.BASE64)) {
+            ctx.json(HistogramFormats.encoded(export));
+            return;
+        }
+        ctx.contentType("text/plain; charset=utf-8");
+        String file = (range.target() + "-" + latency + ".hlog").replaceAll("[^A-Za-z0-9._-]", "_");
+        ctx.header("Content-Disposition", "attachment; filename=\"" + file + "\"");
+        HistogramFormats.writeLog(export, ctx.outputStream());
     }
 
     /** The series and time range every latency endpoint takes; {@code from} defaults to {@code lookback} before {@code to}. */

@@ -236,6 +236,18 @@ final class QueryParameters {
         throw badRequest(parameter, "must be a number in (0, 1), e.g. 0.99 for 99%", value);
     }
 
+    /** One of {@code allowed}; {@code allowed.getFirst()} when absent. */
+    static String oneOf(Context ctx, String parameter, List<String> allowed) {
+        String value = ctx.queryParam(parameter);
+        if (value == null || value.isEmpty()) {
+            return allowed.getFirst();
+        }
+        if (!allowed.contains(value)) {
+            throw badRequest(parameter, "must be one of " + String.join(", ", allowed), value);
+        }
+        return value;
+    }
+
     /** A whole number in {@code [min, max]}; {@code fallback} when absent. */
     static int integer(Context ctx, String parameter, int min, int max, int fallback) {
         String value = ctx.queryParam(parameter);

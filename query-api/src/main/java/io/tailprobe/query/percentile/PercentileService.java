@@ -160,6 +160,17 @@ public final class PercentileService {
         return buckets;
     }
 
+    /**
+     * The merged histograms of one latency, per step of {@code stepSeconds} (checked as for
+     * {@link #timeSeries}) or, when it is 0, over the whole range.
+     */
+    public HistogramExport histograms(SeriesRange range, Latency latency, long stepSeconds) {
+        SeriesMatch match = SeriesMatch.of(store, range);
+        StepWindows windows = stepSeconds == 0 ? match.windows()
+                : match.windows(stepSeconds(match, stepSeconds) * 1_000L);
+        return new HistogramExport(match, latency, windows);
+    }
+
     /** The fraction of samples at or under a threshold, the error rate, and the error budget left for an objective. */
     public SloResult slo(SloQuery query) {
         SeriesMatch match = SeriesMatch.of(store, query.range());

@@ -11,6 +11,14 @@ import io.tailprobe.query.SampleFleet;
 import io.tailprobe.query.TestWindows;
 import io.tailprobe.query.store.InMemoryHistogramStore;
 import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.LatencyHistograms;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.HdrHistogram.EncodableHistogram;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogReader;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -63,11 +71,21 @@ class QueryApiTest {
     }
 
     private Response get(QueryApi target, String pathAndQuery) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + target.port() + pathAndQuery)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = getText(target, pathAndQuery);
         return new Response(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""),
                 json.readTree(response.body()));
+    }
+
+    private HttpResponse<String> getText(QueryApi target, String pathAndQuery) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + target.port() + pathAndQuery)).GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The fleet-wide response-time histogram of windows {@code [from, to)}, recorded from the raw values. */
+    private Histogram rawHistogram(int fromWindow, int toWindow) {
+        Histogram histogram = LatencyHistograms.newHistogram();
+        fleet.responseNanos(HOSTS, fromWindow, toWindow).forEach(nanos -> LatencyHistograms.record(histogram, nanos));
+        return histogram;
     }
 
     private static List<String> field(JsonNode array, String name) {
@@ -250,6 +268,52 @@ class QueryApiTest {
     }
 
     @Test
+    void histogram_exports_an_interval_log_that_hdrhistograms_own_reader_reads_back_exactly() throws Exception {
+        HttpResponse<String> response = getText(api, "/api/v1/histogram?target=demo-tcp&probe=tcp&from=" + FROM_ISO
+                + "&to=" + TO_ISO + "&step=50s");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain");
+        assertThat(response.headers().firstValue("Content-Disposition").orElseThrow())
+                .isEqualTo("attachment; filename=\"demo-tcp-response.hlog\"");
+        assertThat(response.body()).startsWith("#[Tailprobe response time of target=demo-tcp probe=tcp protocol=tcp host=*");
+        List<EncodableHistogram> intervals = new ArrayList<>();
+        try (HistogramLogReader reader = new HistogramLogReader(
+                new ByteArrayInputStream(response.body().getBytes(StandardCharsets.UTF_8)))) {
+            for (EncodableHistogram interval = reader.nextIntervalHistogram(); interval != null;
+                 interval = reader.nextIntervalHistogram()) {
+                intervals.add(interval);
+            }
+            assertThat(reader.getStartTimeSec()).isEqualTo(windowStartMillis(0) / 1_000.0);
+        }
+        assertThat(intervals).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            Histogram read = (Histogram) intervals.get(i);
+            assertThat(read.getStartTimeStamp()).isEqualTo(windowStartMillis(5 * i));
+            assertThat(read.getEndTimeStamp()).isEqualTo(windowStartMillis(5 * i + 5));
+            assertThat(read).isEqualTo(rawHistogram(5 * i, 5 * i + 5));
+        }
+    }
+
+    @Test
+    void histogram_exports_the_compressed_encoding_in_base64_json_for_the_whole_range() throws Exception {
+        Response response = get("/api/v1/histogram?target=demo-tcp&probe=tcp&from=" + FROM_ISO + "&to=" + TO_ISO
+                + "&format=base64");
+
+        assertThat(response.status()).isEqualTo(200);
+        JsonNode body = response.body();
+        assertThat(body.get("unit").asText()).isEqualTo("nanoseconds");
+        assertThat(body.get("intervals")).hasSize(1);
+        JsonNode interval = body.get("intervals").get(0);
+        assertThat(interval.get("startMillis").asLong()).isEqualTo(windowStartMillis(0));
+        assertThat(interval.get("endMillis").asLong()).isEqualTo(windowStartMillis(SampleFleet.WINDOWS));
+        Histogram decoded = Histogram.decodeFromCompressedByteBuffer(
+                ByteBuffer.wrap(Base64.getDecoder().decode(interval.get("histogramBase64").asText())), 0);
+        assertThat(decoded).isEqualTo(rawHistogram(0, SampleFleet.WINDOWS));
+        assertThat(interval.get("count").asLong()).isEqualTo(decoded.getTotalCount());
+    }
+
+    @Test
     void a_known_series_with_no_window_in_the_range_answers_200_with_count_zero() throws Exception {
         Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=2026-11-24T00:00:00Z"
                 + "&to=2026-11-24T01:00:00Z");
@@ -305,6 +369,8 @@ class QueryApiTest {
         "slo?target=demo-tcp&probe=tcp&threshold=200; threshold; must be a positive duration such as 200ms; 200",
         "slo?target=demo-tcp&probe=tcp&threshold=200ms&objective=1; objective; must be a number in (0, 1); 1",
         "slo?target=demo-tcp&probe=tcp&threshold=200ms&objective=99%25; objective; must be a number in (0, 1); 99%",
+        "histogram?target=demo-tcp&probe=tcp&format=csv; format; must be one of hlog, base64; csv",
+        "histogram?target=demo-tcp&probe=tcp&step=5s; step; must be a multiple of the resolution read, 10s; 5s",
     })
     void bad_parameters_answer_400_with_json_naming_the_parameter_and_the_rule(String endpointAndQuery, String parameter,
                                                                              String rule, String value)
