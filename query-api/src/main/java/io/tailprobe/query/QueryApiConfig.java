@@ -26,9 +26,10 @@ import java.util.TreeMap;
  * @param maxRange the longest {@code to - from} a query may ask for
  * @param maxSteps the most steps (points of a time series, columns of a heatmap, intervals of an export)
  *     one answer may have
+ * @param samples how raw samples are read back from {@code latency.samples}
  */
 public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange,
-                             int maxSteps) {
+                             int maxSteps, Samples samples) {
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final String DEFAULT_APPLICATION_ID = "tailprobe-query-api";
     public static final Duration DEFAULT_MAX_RANGE = Duration.ofDays(31);
@@ -39,11 +40,12 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         http = http == null ? new Http(DEFAULT_HTTP_PORT) : http;
         streams = streams == null ? new Streams(null, null, null) : streams;
         maxRange = maxRange == null ? DEFAULT_MAX_RANGE : maxRange;
+        samples = samples == null ? Samples.defaults() : samples;
     }
 
     /** The keys the standalone stack sets; every other key takes its default. */
     public QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {
-        this(kafka, http, streams, maxRange, DEFAULT_MAX_STEPS);
+        this(kafka, http, streams, maxRange, DEFAULT_MAX_STEPS, null);
     }
 
     /** The HTTP listener. */
@@ -65,10 +67,29 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         }
     }
 
+    /**
+     * Reading raw samples back ({@code GET /api/v1/samples}). A sample's record is stamped when the agent
+     * sends it, after its scheduled start, so a read seeks to the first record stamped at or after
+     * {@code from} and stops at the first one stamped {@code maxSendDelay} after {@code to}.
+     *
+     * @param maxRange the longest {@code to - from} one read may span (default 1h: a busy partition holds
+     *     millions of records an hour)
+     * @param maxLimit the most samples one read may return (default 10 000)
+     * @param maxSendDelay how long after its scheduled start a sample may reach Kafka and still be found
+     *     (default 1m: a probe's timeout plus the agent's queue, with room for clock skew)
+     * @param maxReadTime how long one read may take before its stream ends (default 30s)
+     */
+    public record Samples(Duration maxRange, int maxLimit, Duration maxSendDelay, Duration maxReadTime) {
+        public static Samples defaults() {
+            return new Samples(Duration.ofHours(1), 10_000, Duration.ofMinutes(1), Duration.ofSeconds(30));
+        }
+    }
+
     /** The laptop defaults (see the class comment). */
     public static QueryApiConfig defaultConfig() {
         return new QueryApiConfig(KafkaSettings.defaults(), new Http(DEFAULT_HTTP_PORT),
-                new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE, DEFAULT_MAX_STEPS);
+                new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE, DEFAULT_MAX_STEPS,
+                Samples.defaults());
     }
 
     /** Loads defaults, file, environment and flags, then {@link #validate() validates}. */
@@ -91,12 +112,18 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         if (!server.isEmpty() && !server.matches("[^:\\s]+:\\d{1,5}")) {
             throw new ConfigException("streams.applicationServer must be host:port or empty, got \"" + server + "\"");
         }
-        if (maxRange.isNegative() || maxRange.isZero()) {
-            throw new ConfigException("maxRange must be > 0, got " + Durations.format(maxRange));
-        }
+        positive("maxRange", maxRange);
         if (maxSteps < 1) {
             throw new ConfigException("maxSteps must be >= 1, got " + maxSteps);
         }
+        positive("samples.maxRange", samples.maxRange());
+        if (samples.maxLimit() < 1) {
+            throw new ConfigException("samples.maxLimit must be >= 1, got " + samples.maxLimit());
+        }
+        if (samples.maxSendDelay().isNegative()) {
+            throw new ConfigException("samples.maxSendDelay must be >= 0, got " + Durations.format(samples.maxSendDelay()));
+        }
+        positive("samples.maxReadTime", samples.maxReadTime());
         String bootstrap = kafka.get(KafkaSettings.BOOTSTRAP_SERVERS);
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka." + KafkaSettings.BOOTSTRAP_SERVERS + " must not be empty");
@@ -104,9 +131,15 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         return this;
     }
 
+    private static void positive(String key, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw new ConfigException(key + " must be > 0, got " + Durations.format(value));
+        }
+    }
+
     /** A copy serving on {@code port} (0 = a free port). */
     public QueryApiConfig withHttpPort(int port) {
-        return new QueryApiConfig(kafka, new Http(port), streams, maxRange, maxSteps);
+        return new QueryApiConfig(kafka, new Http(port), streams, maxRange, maxSteps, samples);
     }
 
     private static String defaultStateDir() {

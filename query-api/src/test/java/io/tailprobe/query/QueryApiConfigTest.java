@@ -29,21 +29,27 @@ class QueryApiConfigTest {
         assertThat(config.streams().applicationServer()).isEmpty();
         assertThat(config.maxRange()).isEqualTo(Duration.ofDays(31));
         assertThat(config.maxSteps()).isEqualTo(1_000);
+        assertThat(config.samples()).isEqualTo(new QueryApiConfig.Samples(Duration.ofHours(1), 10_000,
+                Duration.ofMinutes(1), Duration.ofSeconds(30)));
     }
 
     @Test
     void file_environment_and_flags_override_every_key(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("query-api.yaml");
-        Files.writeString(file, "http:\n  port: 9000\nstreams:\n  stateDir: /data/qa\nmaxRange: 7d\nmaxSteps: 500\n");
+        Files.writeString(file, "http:\n  port: 9000\nstreams:\n  stateDir: /data/qa\nmaxRange: 7d\nmaxSteps: 500\n"
+                + "samples:\n  maxLimit: 500\n");
 
         QueryApiConfig config = load(file,
-                Map.of("TAILPROBE_STREAMS_APPLICATION_ID", "qa-2", "TAILPROBE_KAFKA_SECURITY_PROTOCOL", "SSL"),
+                Map.of("TAILPROBE_STREAMS_APPLICATION_ID", "qa-2", "TAILPROBE_KAFKA_SECURITY_PROTOCOL", "SSL",
+                        "TAILPROBE_SAMPLES_MAX_SEND_DELAY", "5m"),
                 List.of("streams.applicationServer=qa-2.internal:9000", "kafka.bootstrap.servers=b1:9092"));
 
         assertThat(config.http().port()).isEqualTo(9000);
         assertThat(config.streams()).isEqualTo(new QueryApiConfig.Streams("qa-2", "/data/qa", "qa-2.internal:9000"));
         assertThat(config.maxRange()).isEqualTo(Duration.ofDays(7));
         assertThat(config.maxSteps()).isEqualTo(500);
+        assertThat(config.samples()).isEqualTo(new QueryApiConfig.Samples(Duration.ofHours(1), 500,
+                Duration.ofMinutes(5), Duration.ofSeconds(30)));
         assertThat(config.kafka()).containsEntry("security.protocol", "SSL").containsEntry("bootstrap.servers", "b1:9092");
     }
 
@@ -55,6 +61,10 @@ class QueryApiConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessage("maxRange must be > 0, got 0s");
         assertThatThrownBy(() -> load(null, Map.of(), List.of("maxSteps=0")))
                 .isInstanceOf(ConfigException.class).hasMessage("maxSteps must be >= 1, got 0");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("samples.maxLimit=0")))
+                .isInstanceOf(ConfigException.class).hasMessage("samples.maxLimit must be >= 1, got 0");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("samples.maxReadTime=0s")))
+                .isInstanceOf(ConfigException.class).hasMessage("samples.maxReadTime must be > 0, got 0s");
         assertThatThrownBy(() -> load(null, Map.of(), List.of("streams.applicationServer=no-port")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("streams.applicationServer must be host:port");
     }

@@ -9,6 +9,7 @@ import io.javalin.json.JavalinJackson;
 import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.percentile.InvalidQueryException;
 import io.tailprobe.query.percentile.UnknownSeriesException;
+import io.tailprobe.query.samples.SampleSource;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.StoreUnavailableException;
 import java.time.Clock;
@@ -33,9 +34,13 @@ public final class QueryApi implements AutoCloseable {
 
     private final Javalin app;
 
-    /** @param config the limits ({@code maxRange}, {@code maxSteps}) and the HTTP settings; the port is given to {@link #start} */
-    public QueryApi(HistogramStore store, Clock clock, QueryApiConfig config) {
-        QueryController controller = new QueryController(store, clock, config);
+    /**
+     * @param samples where raw samples are read back from
+     * @param config the limits ({@code maxRange}, {@code maxSteps}, {@code samples.*}) and the HTTP
+     *     settings; the port is given to {@link #start}
+     */
+    public QueryApi(HistogramStore store, SampleSource samples, Clock clock, QueryApiConfig config) {
+        QueryController controller = new QueryController(store, samples, clock, config);
         ObjectMapper mapper = new ObjectMapper();
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -47,6 +52,7 @@ public final class QueryApi implements AutoCloseable {
             cfg.routes.get("/api/v1/heatmap", controller::heatmap);
             cfg.routes.get("/api/v1/slo", controller::slo);
             cfg.routes.get("/api/v1/histogram", controller::histogram);
+            cfg.routes.get("/api/v1/samples", controller::samples);
             cfg.routes.get("/health", controller::health);
             cfg.routes.exception(HttpResponseException.class, (e, ctx) ->
                     error(ctx, e.getStatus(), e.getMessage(), e.getDetails()));

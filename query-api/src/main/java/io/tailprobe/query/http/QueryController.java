@@ -1,5 +1,6 @@
 package io.tailprobe.query.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.tailprobe.query.QueryApiConfig;
@@ -9,17 +10,26 @@ import io.tailprobe.query.percentile.Latency;
 import io.tailprobe.query.percentile.PercentileQuery;
 import io.tailprobe.query.percentile.PercentileService;
 import io.tailprobe.query.percentile.SeriesFilter;
+import io.tailprobe.query.percentile.SeriesMatch;
 import io.tailprobe.query.percentile.SeriesRange;
 import io.tailprobe.query.percentile.SloQuery;
 import io.tailprobe.query.percentile.TimeSeriesQuery;
+import io.tailprobe.query.samples.SampleQuery;
+import io.tailprobe.query.samples.SampleSource;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.SeriesKey;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** HTTP only: reads parameters, calls {@link PercentileService}, writes JSON. */
 final class QueryController {
@@ -27,6 +37,11 @@ final class QueryController {
     static final Duration DEFAULT_LOOKBACK = Duration.ofHours(1);
     /** An SLO's range when the query gives no {@code from}: 30 days, or {@code maxRange} if shorter. */
     static final Duration SLO_LOOKBACK = Duration.ofDays(30);
+    /** Raw samples' range when the query gives no {@code from}: 5 minutes, or {@code samples.maxRange} if shorter. */
+    static final Duration SAMPLES_LOOKBACK = Duration.ofMinutes(5);
+    static final int DEFAULT_SAMPLES_LIMIT = 1_000;
+    static final String NDJSON = "application/x-ndjson";
+    private static final Logger LOG = LoggerFactory.getLogger(QueryController.class);
 
     /** One row of {@code GET /api/v1/series}. */
     record SeriesView(String target, String probe, String protocol, String host, int resolutionSeconds,
@@ -39,12 +54,17 @@ final class QueryController {
     }
 
     private final HistogramStore store;
+    private final SampleSource samples;
+    private final QueryApiConfig.Samples samplesConfig;
+    private final ObjectMapper lines = new ObjectMapper();
     private final PercentileService service;
     private final Clock clock;
     private final Duration maxRange;
 
-    QueryController(HistogramStore store, Clock clock, QueryApiConfig config) {
+    QueryController(HistogramStore store, SampleSource samples, Clock clock, QueryApiConfig config) {
         this.store = store;
+        this.samples = samples;
+        this.samplesConfig = config.samples();
         this.service = new PercentileService(store, config.maxSteps());
         this.clock = clock;
         this.maxRange = config.maxRange();
@@ -96,6 +116,37 @@ final class QueryController {
         String file = (range.target() + "-" + latency + ".hlog").replaceAll("[^A-Za-z0-9._-]", "_");
         ctx.header("Content-Disposition", "attachment; filename=\"" + file + "\"");
         HistogramFormats.writeLog(export, ctx.outputStream());
+    }
+
+    void samples(Context ctx) {
+        String target = QueryParameters.requiredName(ctx, "target");
+        String probe = QueryParameters.requiredName(ctx, "probe");
+        String protocol = QueryParameters.optionalName(ctx, "protocol");
+        String host = QueryParameters.optionalName(ctx, "host");
+        long toMillis = QueryParameters.instantMillis(ctx, "to", clock.millis());
+        Duration samplesMaxRange = samplesConfig.maxRange();
+        long fromMillis = QueryParameters.instantMillis(ctx, "from", toMillis
+                - (SAMPLES_LOOKBACK.compareTo(samplesMaxRange) < 0 ? SAMPLES_LOOKBACK : samplesMaxRange).toMillis());
+        QueryParameters.checkRange(ctx, fromMillis, toMillis, samplesMaxRange);
+        int limit = QueryParameters.integer(ctx, "limit", 1, samplesConfig.maxLimit(),
+                Math.min(DEFAULT_SAMPLES_LIMIT, samplesConfig.maxLimit()));
+        List<SeriesKey> series = protocol != null ? List.of(new SeriesKey(target, probe, protocol))
+                : SeriesMatch.of(store, new SeriesRange(target, probe, null, HistogramKey.FLEET, fromMillis, toMillis, 0))
+                        .protocols().stream().map(p -> new SeriesKey(target, probe, p)).toList();
+        try (SampleSource.Cursor cursor = samples.open(new SampleQuery(series, host, fromMillis, toMillis, limit))) {
+            ctx.contentType(NDJSON);
+            OutputStream out = ctx.outputStream();
+            cursor.forEach(sample -> {
+                try {
+                    out.write(lines.writeValueAsBytes(AvroJson.of(sample)));
+                    out.write('\n');
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            LOG.info("{} {}: the client stopped reading ({})", ctx.method(), ctx.path(), e.getCause().toString());
+        }
     }
 
     /** The series and time range every latency endpoint takes; {@code from} defaults to {@code lookback} before {@code to}. */

@@ -8,7 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.SampleFleet;
+import io.tailprobe.query.SampleTopic;
 import io.tailprobe.query.TestWindows;
+import io.tailprobe.query.samples.KafkaSampleSource;
 import io.tailprobe.query.store.InMemoryHistogramStore;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.LatencyHistograms;
@@ -25,6 +27,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -48,6 +51,9 @@ class QueryApiTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private final SampleFleet fleet = new SampleFleet();
     private final InMemoryHistogramStore store = fleet.fill(new InMemoryHistogramStore());
+    private final SampleTopic topic = new SampleTopic();
+    private final KafkaSampleSource samples = new KafkaSampleSource(topic::consumer, Duration.ofMinutes(1),
+            Duration.ofSeconds(10));
     private QueryApi api;
 
     record Response(int status, String contentType, JsonNode body) {}
@@ -58,7 +64,14 @@ class QueryApiTest {
                 new long[] {12_000_000L}, 0));
         store.put(TestWindows.window(new SeriesKey("web", "http", "http/1.1"), "a", windowStartMillis(0),
                 new long[] {15_000_000L}, 0));
-        api = new QueryApi(store, Clock.fixed(NOW, ZoneOffset.UTC), QueryApiConfig.defaultConfig()).start(0);
+        for (int second = 0; second < 100; second++) {
+            for (String host : HOSTS) {
+                long scheduledMillis = windowStartMillis(0) + second * 1_000L;
+                topic.send(SampleTopic.sample(SampleFleet.SERIES, host, scheduledMillis, 20_000_000L + second),
+                        scheduledMillis + 25);
+            }
+        }
+        api = new QueryApi(store, samples, Clock.fixed(NOW, ZoneOffset.UTC), QueryApiConfig.defaultConfig()).start(0);
     }
 
     @AfterAll
@@ -314,6 +327,32 @@ class QueryApiTest {
     }
 
     @Test
+    void samples_stream_the_raw_samples_of_a_range_as_ndjson_up_to_the_limit() throws Exception {
+        HttpResponse<String> response = getText(api, "/api/v1/samples?target=demo-tcp&probe=tcp&host=b&from="
+                + windowStartMillis(2) + "&to=" + windowStartMillis(3));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/x-ndjson");
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : response.body().split("\n")) {
+            lines.add(json.readTree(line));
+        }
+        assertThat(lines).hasSize(10).allSatisfy(line -> {
+            assertThat(line.get("host").asText()).isEqualTo("b");
+            assertThat(line.get("outcome").asText()).isEqualTo("OK");
+            assertThat(line.get("labels").get("region").asText()).isEqualTo("eu-west-1");
+            assertThat(line.get("phases").isNull()).isTrue();
+        });
+        assertThat(lines.getFirst().get("scheduledStartMicros").asLong()).isEqualTo(windowStartMillis(2) * 1_000L);
+        assertThat(lines.getFirst().get("responseTimeNanos").asLong()).isEqualTo(20_000_020L);
+
+        String limited = getText(api, "/api/v1/samples?target=demo-tcp&probe=tcp&protocol=tcp&from=" + FROM_ISO
+                + "&to=" + TO_ISO + "&limit=7").body();
+        assertThat(limited.lines()).hasSize(7);
+        assertThat(topic.consumersOpen()).isZero();
+    }
+
+    @Test
     void a_known_series_with_no_window_in_the_range_answers_200_with_count_zero() throws Exception {
         Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=2026-11-24T00:00:00Z"
                 + "&to=2026-11-24T01:00:00Z");
@@ -371,6 +410,10 @@ class QueryApiTest {
         "slo?target=demo-tcp&probe=tcp&threshold=200ms&objective=99%25; objective; must be a number in (0, 1); 99%",
         "histogram?target=demo-tcp&probe=tcp&format=csv; format; must be one of hlog, base64; csv",
         "histogram?target=demo-tcp&probe=tcp&step=5s; step; must be a multiple of the resolution read, 10s; 5s",
+        "samples?target=demo-tcp&probe=tcp&limit=10001; limit; must be a whole number in [1, 10000]; 10001",
+        "samples?target=demo-tcp&probe=tcp&limit=0; limit; must be a whole number in [1, 10000]; 0",
+        "samples?target=demo-tcp&probe=tcp&from=2026-11-23T12:00:00Z&to=2026-11-23T14:00:00Z; from; the range to - from must be at most 1h; 2026-11-23T12:00:00Z",
+        "samples?probe=tcp; target; is required; ''",
     })
     void bad_parameters_answer_400_with_json_naming_the_parameter_and_the_rule(String endpointAndQuery, String parameter,
                                                                              String rule, String value)
@@ -398,7 +441,7 @@ class QueryApiTest {
     @Test
     void health_is_up_while_the_store_runs_and_down_with_503_when_it_does_not() throws Exception {
         InMemoryHistogramStore own = new InMemoryHistogramStore();
-        try (QueryApi ownApi = new QueryApi(own, Clock.systemUTC(), QueryApiConfig.defaultConfig()).start(0)) {
+        try (QueryApi ownApi = new QueryApi(own, samples, Clock.systemUTC(), QueryApiConfig.defaultConfig()).start(0)) {
             Response up = get(ownApi, "/health");
             assertThat(up.status()).isEqualTo(200);
             assertThat(up.body().get("status").asText()).isEqualTo("UP");
