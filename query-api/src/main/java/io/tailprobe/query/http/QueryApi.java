@@ -54,6 +54,7 @@ public final class QueryApi implements AutoCloseable {
             cfg.routes.get("/api/v1/histogram", controller::histogram);
             cfg.routes.get("/api/v1/samples", controller::samples);
             cfg.routes.get("/health", controller::health);
+            cfg.routes.get("/ready", controller::ready);
             cfg.routes.exception(HttpResponseException.class, (e, ctx) ->
                     error(ctx, e.getStatus(), e.getMessage(), e.getDetails()));
             cfg.routes.exception(UnknownSeriesException.class, (e, ctx) ->

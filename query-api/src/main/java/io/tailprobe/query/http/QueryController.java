@@ -166,4 +166,13 @@ final class QueryController {
         boolean up = store.isRunning();
         ctx.status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json(Map.of("status", up ? "UP" : "DOWN"));
     }
+
+    /** 200 READY once the store has caught up with latency.histograms; 503 CATCHING_UP or DOWN before. */
+    void ready(Context ctx) {
+        if (store.isCaughtUp()) {
+            ctx.json(Map.of("status", "READY"));
+        } else {
+            ctx.status(HttpStatus.SERVICE_UNAVAILABLE).json(Map.of("status", store.isRunning() ? "CATCHING_UP" : "DOWN"));
+        }
+    }
 }

@@ -20,6 +20,7 @@ public final class InMemoryHistogramStore implements HistogramStore {
     private final NavigableMap<String, WindowedHistogram> windows = new TreeMap<>();
     private final NavigableMap<String, SeriesInfo> series = new TreeMap<>();
     private volatile boolean running = true;
+    private volatile boolean caughtUp = true;
 
     public synchronized void put(WindowedHistogram window) {
         HistogramKey key = HistogramKey.of(window);
@@ -39,6 +40,11 @@ public final class InMemoryHistogramStore implements HistogramStore {
     /** Makes {@link #isRunning()} report {@code running}, e.g. to test {@code /health}. */
     public void setRunning(boolean running) {
         this.running = running;
+    }
+
+    /** Makes {@link #isCaughtUp()} report {@code caughtUp} while running, e.g. to test {@code /ready}. */
+    public void setCaughtUp(boolean caughtUp) {
+        this.caughtUp = caughtUp;
     }
 
     @Override
@@ -62,5 +68,10 @@ public final class InMemoryHistogramStore implements HistogramStore {
     @Override
     public boolean isRunning() {
         return running;
+    }
+
+    @Override
+    public boolean isCaughtUp() {
+        return running && caughtUp;
     }
 }

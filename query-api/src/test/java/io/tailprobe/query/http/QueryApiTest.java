@@ -439,6 +439,28 @@ class QueryApiTest {
     }
 
     @Test
+    void ready_answers_200_once_the_store_has_caught_up_and_503_while_it_catches_up_or_is_down() throws Exception {
+        InMemoryHistogramStore own = new InMemoryHistogramStore();
+        try (QueryApi ownApi = new QueryApi(own, samples, Clock.systemUTC(), QueryApiConfig.defaultConfig()).start(0)) {
+            own.setCaughtUp(false);
+            Response catchingUp = get(ownApi, "/ready");
+            assertThat(catchingUp.status()).isEqualTo(503);
+            assertThat(catchingUp.body().get("status").asText()).isEqualTo("CATCHING_UP");
+            assertThat(get(ownApi, "/health").status()).as("running, so healthy").isEqualTo(200);
+
+            own.setCaughtUp(true);
+            Response ready = get(ownApi, "/ready");
+            assertThat(ready.status()).isEqualTo(200);
+            assertThat(ready.body().get("status").asText()).isEqualTo("READY");
+
+            own.setRunning(false);
+            Response down = get(ownApi, "/ready");
+            assertThat(down.status()).isEqualTo(503);
+            assertThat(down.body().get("status").asText()).isEqualTo("DOWN");
+        }
+    }
+
+    @Test
     void health_is_up_while_the_store_runs_and_down_with_503_when_it_does_not() throws Exception {
         InMemoryHistogramStore own = new InMemoryHistogramStore();
         try (QueryApi ownApi = new QueryApi(own, samples, Clock.systemUTC(), QueryApiConfig.defaultConfig()).start(0)) {

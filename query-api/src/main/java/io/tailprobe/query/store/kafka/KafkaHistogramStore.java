@@ -9,15 +9,23 @@ import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Supplier;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TaskMetadata;
+import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
@@ -56,6 +64,8 @@ public final class KafkaHistogramStore implements HistogramStore {
     private final Properties properties;
     private final KafkaStreams streams;
     private final StoreQueries queries;
+    /** Latched once every assigned partition was read to its end, until the state leaves RUNNING. */
+    private volatile boolean caughtUp;
 
     public KafkaHistogramStore(QueryApiConfig config) {
         this.properties = streamsProperties(config);
@@ -63,8 +73,12 @@ public final class KafkaHistogramStore implements HistogramStore {
         this.queries = new StoreQueries(
                 storeSupplier(HISTOGRAMS_STORE),
                 storeSupplier(SERIES_STORE));
-        streams.setStateListener((newState, oldState) ->
-                LOG.info("query store {} -> {}", oldState, newState));
+        streams.setStateListener((newState, oldState) -> {
+            LOG.info("query store {} -> {}", oldState, newState);
+            if (newState != KafkaStreams.State.RUNNING) {
+                caughtUp = false; // partitions may move: catch up again before /ready
+            }
+        });
         streams.setUncaughtExceptionHandler(e -> {
             // A dead client makes /health report DOWN, so an orchestrator restarts the instance.
             LOG.error("query store stream thread failed; shutting the store down", e);
@@ -116,6 +130,48 @@ public final class KafkaHistogramStore implements HistogramStore {
     @Override
     public boolean isRunning() {
         return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /**
+     * Running, and the main consumer's {@code records-lag} is 0 for every partition of
+     * {@code latency.histograms} this instance owns (unknown before its first fetch counts as behind;
+     * an instance that owns none has nothing to catch up on). Once true it stays true until the state
+     * leaves RUNNING, so new windows arriving do not make {@code /ready} flap.
+     */
+    @Override
+    public boolean isCaughtUp() {
+        if (!isRunning()) {
+            return false;
+        }
+        if (caughtUp) {
+            return true;
+        }
+        Set<Integer> owned = new HashSet<>();
+        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+            for (TaskMetadata task : thread.activeTasks()) {
+                task.topicPartitions().stream().filter(p -> p.topic().equals(Topics.HISTOGRAMS))
+                        .forEach(p -> owned.add(p.partition()));
+            }
+        }
+        Map<Integer, Double> lags = new HashMap<>();
+        String topicTag = Topics.HISTOGRAMS.replace('.', '_'); // as the consumer's fetch metrics spell it
+        for (Metric metric : streams.metrics().values()) {
+            MetricName name = metric.metricName();
+            String clientId = name.tags().getOrDefault("client-id", "");
+            if (name.name().equals("records-lag") && topicTag.equals(name.tags().get("topic"))
+                    && !clientId.endsWith("restore-consumer") && name.tags().containsKey("partition")
+                    && metric.metricValue() instanceof Double lag && !lag.isNaN()) {
+                lags.merge(Integer.parseInt(name.tags().get("partition")), lag, Math::max);
+            }
+        }
+        for (int partition : owned) {
+            Double lag = lags.get(partition);
+            if (lag == null || lag > 0) {
+                return false;
+            }
+        }
+        caughtUp = isRunning();
+        return caughtUp;
     }
 
     /** The Kafka Streams state, e.g. {@code REBALANCING} while partitions move. */
