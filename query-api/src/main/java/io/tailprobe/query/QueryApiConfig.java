@@ -7,8 +7,10 @@ import io.tailprobe.common.Durations;
 import io.tailprobe.common.KafkaSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * The query API's configuration, loaded by {@link ConfigLoader} (defaults, YAML file,
@@ -27,9 +29,10 @@ import java.util.TreeMap;
  * @param maxSteps the most steps (points of a time series, columns of a heatmap, intervals of an export)
  *     one answer may have
  * @param samples how raw samples are read back from {@code latency.samples}
+ * @param metrics what {@code /metrics} exposes
  */
 public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange,
-                             int maxSteps, Samples samples) {
+                             int maxSteps, Samples samples, Metrics metrics) {
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final String DEFAULT_APPLICATION_ID = "tailprobe-query-api";
     public static final Duration DEFAULT_MAX_RANGE = Duration.ofDays(31);
@@ -41,11 +44,12 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         streams = streams == null ? new Streams(null, null, null) : streams;
         maxRange = maxRange == null ? DEFAULT_MAX_RANGE : maxRange;
         samples = samples == null ? Samples.defaults() : samples;
+        metrics = metrics == null ? Metrics.defaults() : metrics;
     }
 
     /** The keys the standalone stack sets; every other key takes its default. */
     public QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {
-        this(kafka, http, streams, maxRange, DEFAULT_MAX_STEPS, null);
+        this(kafka, http, streams, maxRange, DEFAULT_MAX_STEPS, null, null);
     }
 
     /** The HTTP listener. */
@@ -85,11 +89,35 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         }
     }
 
+    /**
+     * What {@code /metrics} exposes for every fleet-wide series (and every host's, when {@code perHost}):
+     * the quantiles of its latest closed window, its samples by outcome, and cumulative histograms of
+     * response and service time at {@code buckets}, counted from the stored HdrHistograms over the
+     * whole stored history, so changing the buckets (e.g. to an SLO's 200 ms) loses no history.
+     *
+     * @param quantiles of the latest window, e.g. 0.5 and 0.99 (default 0.5, 0.9, 0.99, 0.999)
+     * @param buckets the {@code le} bounds (default Prometheus' own: 5ms, 10ms, 25ms, 50ms, 100ms, 250ms,
+     *     500ms, 1s, 2500ms, 5s, 10s)
+     * @param perHost whether each host's series are exposed too (default false: a fleet of 500 hosts
+     *     would multiply every series by 500)
+     */
+    public record Metrics(List<Double> quantiles, List<Duration> buckets, boolean perHost) {
+        public Metrics {
+            quantiles = List.copyOf(quantiles);
+            buckets = List.copyOf(buckets);
+        }
+
+        public static Metrics defaults() {
+            return new Metrics(List.of(0.5, 0.9, 0.99, 0.999), Stream.of(5, 10, 25, 50, 100, 250, 500, 1_000, 2_500,
+                    5_000, 10_000).map(Duration::ofMillis).toList(), false);
+        }
+    }
+
     /** The laptop defaults (see the class comment). */
     public static QueryApiConfig defaultConfig() {
         return new QueryApiConfig(KafkaSettings.defaults(), new Http(DEFAULT_HTTP_PORT),
                 new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE, DEFAULT_MAX_STEPS,
-                Samples.defaults());
+                Samples.defaults(), Metrics.defaults());
     }
 
     /** Loads defaults, file, environment and flags, then {@link #validate() validates}. */
@@ -124,6 +152,20 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
             throw new ConfigException("samples.maxSendDelay must be >= 0, got " + Durations.format(samples.maxSendDelay()));
         }
         positive("samples.maxReadTime", samples.maxReadTime());
+        for (int i = 0; i < metrics.quantiles().size(); i++) {
+            double quantile = metrics.quantiles().get(i);
+            if (!(quantile >= 0.0 && quantile <= 1.0)) {
+                throw new ConfigException("metrics.quantiles[" + i + "] must be in [0, 1], got " + quantile);
+            }
+        }
+        for (int i = 0; i < metrics.buckets().size(); i++) {
+            Duration bound = metrics.buckets().get(i);
+            positive("metrics.buckets[" + i + "]", bound);
+            if (i > 0 && bound.compareTo(metrics.buckets().get(i - 1)) <= 0) {
+                throw new ConfigException("metrics.buckets must be ascending, got " + Durations.format(bound)
+                        + " after " + Durations.format(metrics.buckets().get(i - 1)));
+            }
+        }
         String bootstrap = kafka.get(KafkaSettings.BOOTSTRAP_SERVERS);
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka." + KafkaSettings.BOOTSTRAP_SERVERS + " must not be empty");
@@ -139,7 +181,7 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
 
     /** A copy serving on {@code port} (0 = a free port). */
     public QueryApiConfig withHttpPort(int port) {
-        return new QueryApiConfig(kafka, new Http(port), streams, maxRange, maxSteps, samples);
+        return new QueryApiConfig(kafka, new Http(port), streams, maxRange, maxSteps, samples, metrics);
     }
 
     private static String defaultStateDir() {

@@ -6,7 +6,10 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tailprobe.common.PrometheusText;
 import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.metrics.LatencyMetrics;
 import io.tailprobe.query.percentile.InvalidQueryException;
 import io.tailprobe.query.percentile.UnknownSeriesException;
 import io.tailprobe.query.samples.SampleSource;
@@ -41,6 +44,8 @@ public final class QueryApi implements AutoCloseable {
      */
     public QueryApi(HistogramStore store, SampleSource samples, Clock clock, QueryApiConfig config) {
         QueryController controller = new QueryController(store, samples, clock, config);
+        PrometheusRegistry registry = new PrometheusRegistry();
+        registry.register(new LatencyMetrics(store, config.metrics()));
         ObjectMapper mapper = new ObjectMapper();
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -53,6 +58,8 @@ public final class QueryApi implements AutoCloseable {
             cfg.routes.get("/api/v1/slo", controller::slo);
             cfg.routes.get("/api/v1/histogram", controller::histogram);
             cfg.routes.get("/api/v1/samples", controller::samples);
+            cfg.routes.get("/metrics", ctx -> ctx.contentType(PrometheusText.contentType())
+                    .result(PrometheusText.scrape(registry)));
             cfg.routes.get("/health", controller::health);
             cfg.routes.get("/ready", controller::ready);
             cfg.routes.exception(HttpResponseException.class, (e, ctx) ->

@@ -42,7 +42,11 @@ public final class SeriesMatch {
      * @throws InvalidQueryException when it names a resolution none of them is stored at
      */
     public static SeriesMatch of(HistogramStore store, SeriesRange range) {
-        List<SeriesInfo> candidates = store.series();
+        return of(store, range, store.series());
+    }
+
+    /** As {@link #of(HistogramStore, SeriesRange)}, choosing among {@code candidates} read from the store before. */
+    public static SeriesMatch of(HistogramStore store, SeriesRange range, List<SeriesInfo> candidates) {
         candidates = narrow(candidates, SeriesInfo::target, range.target(), "target", range);
         candidates = narrow(candidates, SeriesInfo::probeType, range.probeType(), "probe", range);
         if (range.protocol() != null) {

@@ -353,6 +353,20 @@ class QueryApiTest {
     }
 
     @Test
+    void metrics_serve_the_fleet_wide_series_in_prometheus_text_format() throws Exception {
+        HttpResponse<String> response = getText(api, "/metrics");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain; version=0.0.4");
+        assertThat(response.body())
+                .contains("tailprobe_response_time_seconds_bucket{host=\"*\",probe=\"tcp\",protocol=\"tcp\","
+                        + "target=\"demo-tcp\",le=\"+Inf\"} 9002")
+                .contains("tailprobe_samples_total{host=\"*\",outcome=\"TIMEOUT\",probe=\"tcp\",protocol=\"tcp\","
+                        + "target=\"demo-tcp\"} 60.0")
+                .doesNotContain("host=\"a\"");
+    }
+
+    @Test
     void a_known_series_with_no_window_in_the_range_answers_200_with_count_zero() throws Exception {
         Response response = get("/api/v1/percentiles?target=demo-tcp&probe=tcp&from=2026-11-24T00:00:00Z"
                 + "&to=2026-11-24T01:00:00Z");
