@@ -7,6 +7,7 @@ import io.tailprobe.common.Durations;
 import io.tailprobe.common.KafkaSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,7 +17,8 @@ import java.util.stream.Stream;
  * The query API's configuration, loaded by {@link ConfigLoader} (defaults, YAML file,
  * {@code TAILPROBE_…} environment, {@code --set key=value}). The defaults run on a laptop: HTTP on
  * 8080, a broker on {@code localhost:9092}, Kafka Streams application id {@code tailprobe-query-api}
- * with its state under {@code java.io.tmpdir}, and queries of at most 31 days and 1 000 steps.
+ * with its state under {@code java.io.tmpdir}, queries of at most 31 days and 1 000 steps, listings of
+ * at most 10 000 series, no auth and no CORS.
  *
  * <p>Example: {@code --set http.port=0 --set streams.stateDir=/var/lib/tailprobe --set maxRange=7d}
  * serves on a free port, keeps the materialized windows in {@code /var/lib/tailprobe} and rejects a
@@ -28,15 +30,17 @@ import java.util.stream.Stream;
  * @param maxRange the longest {@code to - from} a query may ask for
  * @param maxSteps the most steps (points of a time series, columns of a heatmap, intervals of an export)
  *     one answer may have
+ * @param maxSeries the most rows one series listing may have
  * @param samples how raw samples are read back from {@code latency.samples}
  * @param metrics what {@code /metrics} exposes
  */
 public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange,
-                             int maxSteps, Samples samples, Metrics metrics) {
+                             int maxSteps, int maxSeries, Samples samples, Metrics metrics) {
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final String DEFAULT_APPLICATION_ID = "tailprobe-query-api";
     public static final Duration DEFAULT_MAX_RANGE = Duration.ofDays(31);
     public static final int DEFAULT_MAX_STEPS = 1_000;
+    public static final int DEFAULT_MAX_SERIES = 10_000;
 
     public QueryApiConfig {
         kafka = kafka == null ? KafkaSettings.defaults() : new TreeMap<>(kafka);
@@ -49,11 +53,36 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
 
     /** The keys the standalone stack sets; every other key takes its default. */
     public QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {
-        this(kafka, http, streams, maxRange, DEFAULT_MAX_STEPS, null, null);
+        this(kafka, http, streams, maxRange, DEFAULT_MAX_STEPS, DEFAULT_MAX_SERIES, null, null);
     }
 
-    /** The HTTP listener. */
-    public record Http(int port) {}
+    /**
+     * The HTTP listener.
+     *
+     * @param port 0 picks a free port
+     * @param bearerToken when not empty, {@code /api/**} and {@code /metrics} answer 401 unless the request
+     *     carries {@code Authorization: Bearer <token>}; {@code /health}, {@code /ready} and
+     *     {@code /openapi.json} stay open for probes and tools (default empty: no auth)
+     * @param corsOrigins the origins browsers may call the API from, comma-separated
+     *     ({@code https://grafana.example.com,https://ops.example.com}), or {@code *} for any; empty
+     *     (the default) sends no CORS headers
+     */
+    public record Http(int port, String bearerToken, String corsOrigins) {
+        public Http {
+            bearerToken = bearerToken == null ? "" : bearerToken;
+            corsOrigins = corsOrigins == null ? "" : corsOrigins;
+        }
+
+        /** Serves on {@code port} without auth and without CORS. */
+        public Http(int port) {
+            this(port, "", "");
+        }
+
+        /** The configured origins, e.g. {@code [https://grafana.example.com]}; empty when CORS is off. */
+        public List<String> corsOriginList() {
+            return Arrays.stream(corsOrigins.split(",")).map(String::strip).filter(o -> !o.isEmpty()).toList();
+        }
+    }
 
     /**
      * The Kafka Streams application.
@@ -117,7 +146,7 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
     public static QueryApiConfig defaultConfig() {
         return new QueryApiConfig(KafkaSettings.defaults(), new Http(DEFAULT_HTTP_PORT),
                 new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE, DEFAULT_MAX_STEPS,
-                Samples.defaults(), Metrics.defaults());
+                DEFAULT_MAX_SERIES, Samples.defaults(), Metrics.defaults());
     }
 
     /** Loads defaults, file, environment and flags, then {@link #validate() validates}. */
@@ -129,6 +158,15 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
     public QueryApiConfig validate() {
         if (http.port() < 0 || http.port() > 65_535) {
             throw new ConfigException("http.port must be in [0, 65535], got " + http.port());
+        }
+        if (http.bearerToken().chars().anyMatch(Character::isWhitespace)) {
+            throw new ConfigException("http.bearerToken must not contain whitespace");
+        }
+        for (String origin : http.corsOriginList()) {
+            if (!origin.equals("*") && !origin.matches("https?://[^/\\s]+")) {
+                throw new ConfigException("http.corsOrigins must be * or origins such as https://grafana.example.com,"
+                        + " comma-separated, got \"" + origin + "\"");
+            }
         }
         if (streams.applicationId().isBlank()) {
             throw new ConfigException("streams.applicationId must not be empty");
@@ -143,6 +181,9 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         positive("maxRange", maxRange);
         if (maxSteps < 1) {
             throw new ConfigException("maxSteps must be >= 1, got " + maxSteps);
+        }
+        if (maxSeries < 1) {
+            throw new ConfigException("maxSeries must be >= 1, got " + maxSeries);
         }
         positive("samples.maxRange", samples.maxRange());
         if (samples.maxLimit() < 1) {
@@ -181,7 +222,8 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
 
     /** A copy serving on {@code port} (0 = a free port). */
     public QueryApiConfig withHttpPort(int port) {
-        return new QueryApiConfig(kafka, new Http(port), streams, maxRange, maxSteps, samples, metrics);
+        return new QueryApiConfig(kafka, new Http(port, http.bearerToken(), http.corsOrigins()), streams, maxRange,
+                maxSteps, maxSeries, samples, metrics);
     }
 
     private static String defaultStateDir() {

@@ -29,6 +29,9 @@ class QueryApiConfigTest {
         assertThat(config.streams().applicationServer()).isEmpty();
         assertThat(config.maxRange()).isEqualTo(Duration.ofDays(31));
         assertThat(config.maxSteps()).isEqualTo(1_000);
+        assertThat(config.maxSeries()).isEqualTo(10_000);
+        assertThat(config.http()).isEqualTo(new QueryApiConfig.Http(8080, "", ""));
+        assertThat(config.http().corsOriginList()).isEmpty();
         assertThat(config.samples()).isEqualTo(new QueryApiConfig.Samples(Duration.ofHours(1), 10_000,
                 Duration.ofMinutes(1), Duration.ofSeconds(30)));
         assertThat(config.metrics().quantiles()).containsExactly(0.5, 0.9, 0.99, 0.999);
@@ -46,9 +49,13 @@ class QueryApiConfigTest {
                 Map.of("TAILPROBE_STREAMS_APPLICATION_ID", "qa-2", "TAILPROBE_KAFKA_SECURITY_PROTOCOL", "SSL",
                         "TAILPROBE_SAMPLES_MAX_SEND_DELAY", "5m"),
                 List.of("streams.applicationServer=qa-2.internal:9000", "kafka.bootstrap.servers=b1:9092",
-                        "metrics.perHost=true", "metrics.buckets.1=250ms"));
+                        "metrics.perHost=true", "metrics.buckets.1=250ms", "http.bearerToken=t0k3n",
+                        "http.corsOrigins=https://grafana.example.com,https://ops.example.com:8443"));
 
         assertThat(config.http().port()).isEqualTo(9000);
+        assertThat(config.http().bearerToken()).isEqualTo("t0k3n");
+        assertThat(config.http().corsOriginList())
+                .containsExactly("https://grafana.example.com", "https://ops.example.com:8443");
         assertThat(config.streams()).isEqualTo(new QueryApiConfig.Streams("qa-2", "/data/qa", "qa-2.internal:9000"));
         assertThat(config.maxRange()).isEqualTo(Duration.ofDays(7));
         assertThat(config.maxSteps()).isEqualTo(500);
@@ -72,6 +79,13 @@ class QueryApiConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessage("samples.maxLimit must be >= 1, got 0");
         assertThatThrownBy(() -> load(null, Map.of(), List.of("samples.maxReadTime=0s")))
                 .isInstanceOf(ConfigException.class).hasMessage("samples.maxReadTime must be > 0, got 0s");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("http.corsOrigins=grafana.example.com")))
+                .isInstanceOf(ConfigException.class).hasMessage("http.corsOrigins must be * or origins such as"
+                        + " https://grafana.example.com, comma-separated, got \"grafana.example.com\"");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("http.bearerToken=two words")))
+                .isInstanceOf(ConfigException.class).hasMessage("http.bearerToken must not contain whitespace");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("maxSeries=0")))
+                .isInstanceOf(ConfigException.class).hasMessage("maxSeries must be >= 1, got 0");
         assertThatThrownBy(() -> load(null, Map.of(), List.of("metrics.buckets.3=20ms")))
                 .isInstanceOf(ConfigException.class).hasMessage("metrics.buckets must be ascending, got 20ms after 25ms");
         assertThatThrownBy(() -> load(null, Map.of(), List.of("metrics.quantiles.0=1.5")))

@@ -17,7 +17,9 @@ import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.StoreUnavailableException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * "quantilesMillis":{"0.5":0.9,"0.99":7.41}},"serviceTime":{…}}}.
  */
 public final class QueryApi implements AutoCloseable {
+    /** Answered without a bearer token even when one is configured: probes and tools that describe the API. */
+    static final Set<String> OPEN_PATHS = Set.of("/health", "/ready", "/openapi.json");
     private static final Logger LOG = LoggerFactory.getLogger(QueryApi.class);
 
     private final Javalin app;
@@ -51,6 +55,23 @@ public final class QueryApi implements AutoCloseable {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.jsonMapper(new JavalinJackson(mapper, false));
+            // every route is a GET: any other method gets 405, and nothing served can change stored data
+            cfg.http.prefer405over404 = true;
+            List<String> origins = config.http().corsOriginList();
+            if (!origins.isEmpty()) {
+                cfg.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
+                    if (origins.contains("*")) {
+                        rule.anyHost();
+                    } else {
+                        rule.allowHost(origins.getFirst(), origins.subList(1, origins.size()).toArray(String[]::new));
+                    }
+                    rule.exposeHeader(QueryController.TOTAL_COUNT_HEADER);
+                }));
+            }
+            if (!config.http().bearerToken().isEmpty()) {
+                BearerAuth auth = new BearerAuth(config.http().bearerToken(), OPEN_PATHS);
+                cfg.routes.beforeMatched(auth::check);
+            }
             cfg.routes.get("/api/v1/series", controller::series);
             cfg.routes.get("/api/v1/percentiles", controller::percentiles);
             cfg.routes.get("/api/v1/timeseries", controller::timeSeries);

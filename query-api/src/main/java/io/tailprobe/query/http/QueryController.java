@@ -41,6 +41,8 @@ final class QueryController {
     static final Duration SAMPLES_LOOKBACK = Duration.ofMinutes(5);
     static final int DEFAULT_SAMPLES_LIMIT = 1_000;
     static final String NDJSON = "application/x-ndjson";
+    /** How many series matched a listing, however many it returned. */
+    static final String TOTAL_COUNT_HEADER = "X-Total-Count";
     private static final Logger LOG = LoggerFactory.getLogger(QueryController.class);
 
     /** One row of {@code GET /api/v1/series}. */
@@ -60,6 +62,7 @@ final class QueryController {
     private final PercentileService service;
     private final Clock clock;
     private final Duration maxRange;
+    private final int maxSeries;
 
     QueryController(HistogramStore store, SampleSource samples, Clock clock, QueryApiConfig config) {
         this.store = store;
@@ -68,13 +71,18 @@ final class QueryController {
         this.service = new PercentileService(store, config.maxSteps());
         this.clock = clock;
         this.maxRange = config.maxRange();
+        this.maxSeries = config.maxSeries();
     }
 
+    /** Every matching series, at most {@code limit} (default and most: {@code maxSeries}); the header has the total. */
     void series(Context ctx) {
         SeriesFilter filter = new SeriesFilter(QueryParameters.optionalName(ctx, "target"),
                 QueryParameters.optionalName(ctx, "probe"), QueryParameters.optionalName(ctx, "protocol"),
                 QueryParameters.optionalName(ctx, "host"), QueryParameters.labels(ctx));
-        ctx.json(service.series(filter).stream().map(SeriesView::of).toList());
+        int limit = QueryParameters.integer(ctx, "limit", 1, maxSeries, maxSeries);
+        List<SeriesInfo> matching = service.series(filter);
+        ctx.header(TOTAL_COUNT_HEADER, Integer.toString(matching.size()));
+        ctx.json(matching.stream().limit(limit).map(SeriesView::of).toList());
     }
 
     void percentiles(Context ctx) {
