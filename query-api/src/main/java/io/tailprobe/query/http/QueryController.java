@@ -31,7 +31,10 @@ import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** HTTP only: reads parameters, calls {@link PercentileService}, writes JSON. */
+/**
+ * HTTP only: reads and checks parameters, asks {@link PercentileService} or the {@link SampleSource}, and
+ * writes JSON (NDJSON for raw samples, text for an interval log).
+ */
 final class QueryController {
     static final List<Double> DEFAULT_QUANTILES = List.of(0.5, 0.9, 0.99, 0.999);
     static final Duration DEFAULT_LOOKBACK = Duration.ofHours(1);
