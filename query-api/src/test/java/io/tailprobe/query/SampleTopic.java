@@ -68,10 +68,12 @@ public final class SampleTopic {
 
     /** A new consumer that sees the topic as it is now; records appended later lie past its log end. */
     public synchronized MockConsumer<String, byte[]> consumer() {
+        Map<TopicPartition, Long> beginnings = new HashMap<>();
         Map<TopicPartition, Long> ends = new HashMap<>();
         List<PartitionInfo> infos = new ArrayList<>();
         for (int p = 0; p < PARTITIONS; p++) {
             infos.add(new PartitionInfo(Topics.SAMPLES, p, null, null, null));
+            beginnings.put(new TopicPartition(Topics.SAMPLES, p), 0L);
             ends.put(new TopicPartition(Topics.SAMPLES, p), (long) partitions.getOrDefault(p, List.of()).size());
         }
         MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest") {
@@ -108,8 +110,7 @@ public final class SampleTopic {
         };
         consumer.updatePartitions(Topics.SAMPLES, infos);
         consumer.updateEndOffsets(ends);
-        consumer.updateBeginningOffsets(Map.of(new TopicPartition(Topics.SAMPLES, 0), 0L,
-                new TopicPartition(Topics.SAMPLES, 1), 0L, new TopicPartition(Topics.SAMPLES, 2), 0L));
+        consumer.updateBeginningOffsets(beginnings);
         consumersOpen.incrementAndGet();
         return consumer;
     }

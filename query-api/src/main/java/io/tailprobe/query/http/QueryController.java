@@ -108,7 +108,7 @@ final class QueryController {
     }
 
     void slo(Context ctx) {
-        SeriesRange range = range(ctx, SLO_LOOKBACK.compareTo(maxRange) < 0 ? SLO_LOOKBACK : maxRange);
+        SeriesRange range = range(ctx, SLO_LOOKBACK);
         ctx.json(service.slo(new SloQuery(range, QueryParameters.latency(ctx, Latency.RESPONSE),
                 QueryParameters.requiredLatencyNanos(ctx, "threshold"), QueryParameters.openFraction(ctx, "objective"))));
     }
@@ -134,11 +134,9 @@ final class QueryController {
         String probe = QueryParameters.requiredName(ctx, "probe");
         String protocol = QueryParameters.optionalName(ctx, "protocol");
         String host = QueryParameters.optionalName(ctx, "host");
-        long toMillis = QueryParameters.instantMillis(ctx, "to", clock.millis());
-        Duration samplesMaxRange = samplesConfig.maxRange();
-        long fromMillis = QueryParameters.instantMillis(ctx, "from", toMillis
-                - (SAMPLES_LOOKBACK.compareTo(samplesMaxRange) < 0 ? SAMPLES_LOOKBACK : samplesMaxRange).toMillis());
-        QueryParameters.checkRange(ctx, fromMillis, toMillis, samplesMaxRange);
+        long[] fromTo = fromTo(ctx, SAMPLES_LOOKBACK, samplesConfig.maxRange());
+        long fromMillis = fromTo[0];
+        long toMillis = fromTo[1];
         int limit = QueryParameters.integer(ctx, "limit", 1, samplesConfig.maxLimit(),
                 Math.min(DEFAULT_SAMPLES_LIMIT, samplesConfig.maxLimit()));
         List<SeriesKey> series = protocol != null ? List.of(new SeriesKey(target, probe, protocol))
@@ -166,11 +164,21 @@ final class QueryController {
         String probe = QueryParameters.requiredName(ctx, "probe");
         String protocol = QueryParameters.optionalName(ctx, "protocol");
         String host = QueryParameters.optionalName(ctx, "host");
-        long toMillis = QueryParameters.instantMillis(ctx, "to", clock.millis());
-        long fromMillis = QueryParameters.instantMillis(ctx, "from", toMillis - lookback.toMillis());
-        QueryParameters.checkRange(ctx, fromMillis, toMillis, maxRange);
-        return new SeriesRange(target, probe, protocol, host == null ? HistogramKey.FLEET : host, fromMillis, toMillis,
+        long[] fromTo = fromTo(ctx, lookback, maxRange);
+        return new SeriesRange(target, probe, protocol, host == null ? HistogramKey.FLEET : host, fromTo[0], fromTo[1],
                 (int) QueryParameters.seconds(ctx, "resolution"));
+    }
+
+    /**
+     * {@code [from, to]} in epoch milliseconds: {@code to} defaults to now, {@code from} to {@code lookback}
+     * (at most {@code longest}) before it; the range must be at most {@code longest}.
+     */
+    private long[] fromTo(Context ctx, Duration lookback, Duration longest) {
+        long toMillis = QueryParameters.instantMillis(ctx, "to", clock.millis());
+        long fromMillis = QueryParameters.instantMillis(ctx, "from", toMillis - Math.min(lookback.toMillis(),
+                longest.toMillis()));
+        QueryParameters.checkRange(ctx, fromMillis, toMillis, longest);
+        return new long[] {fromMillis, toMillis};
     }
 
     void health(Context ctx) {

@@ -21,6 +21,7 @@ import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -124,7 +125,7 @@ public final class LatencyMetrics implements MultiCollector {
                 .help("The end of the latest closed window, in seconds since the epoch");
 
         for (List<SeriesInfo> resolutions : exposed.values()) {
-            SeriesInfo finest = resolutions.stream().min((a, b) -> a.resolutionSeconds() - b.resolutionSeconds())
+            SeriesInfo finest = resolutions.stream().min(Comparator.comparingInt(SeriesInfo::resolutionSeconds))
                     .orElseThrow();
             long latestStartMillis = finest.lastWindowStartMillis();
             long latestEndMillis = latestStartMillis + finest.resolutionSeconds() * 1_000L;

@@ -2,6 +2,7 @@ package io.tailprobe.query.percentile;
 
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
+import io.tailprobe.schemas.Outcome;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ public final class PercentileService {
             21_600L, 43_200L, 86_400L);
 
     /** The outcome of a sample that has a latency; every other outcome is an error. */
-    static final String OK = "OK";
+    static final String OK = Outcome.OK.name();
 
     private final HistogramStore store;
     private final int maxSteps;
