@@ -126,6 +126,12 @@ class PipelineEndToEndTest {
         assertThat(aggregatorMetrics).contains("tailprobe_aggregator_samples_total " + (double) produced)
                 .contains("tailprobe_aggregator_dead_letters_total{reason=\"late\"} 0.0");
 
+        // /metrics counts them too, read from the Kafka-backed store
+        String queryMetrics = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + query.port()
+                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(queryMetrics).contains("tailprobe_samples_total{host=\"*\",outcome=\"OK\",probe=\"tcp\","
+                + "protocol=\"tcp\",target=\"" + TARGET + "\"} " + (double) produced);
+
         JsonNode series = get("http://localhost:" + query.port() + "/api/v1/series?target=" + TARGET);
         Set<String> hosts = new HashSet<>();
         series.forEach(s -> hosts.add(s.path("host").asText()));
