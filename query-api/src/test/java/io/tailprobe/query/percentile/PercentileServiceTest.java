@@ -38,7 +38,7 @@ class PercentileServiceTest {
     }
 
     /** HdrHistogram at 3 significant digits is within 0.1%; the JSON rounds to the microsecond on top. */
-    private static void assertWithinPrecision(double actualMillis, long exactNanos) {
+    static void assertWithinPrecision(double actualMillis, long exactNanos) {
         double exactMillis = TestWindows.millis(exactNanos);
         assertThat(Math.abs(actualMillis - exactMillis))
                 .as("%.6f ms vs exact %.6f ms", actualMillis, exactMillis)

@@ -2,6 +2,7 @@ package io.tailprobe.query.percentile;
 
 import static io.tailprobe.query.SampleFleet.HOSTS;
 import static io.tailprobe.query.SampleFleet.windowStartMillis;
+import static io.tailprobe.query.percentile.PercentileServiceTest.assertWithinPrecision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,12 +22,6 @@ class TimeSeriesTest {
     private TimeSeriesResult series(String host, Latency latency, long fromMillis, long toMillis, long stepSeconds) {
         return service.timeSeries(new TimeSeriesQuery(new SeriesRange("demo-tcp", "tcp", null, host, fromMillis,
                 toMillis, 0), latency, stepSeconds, QUANTILES));
-    }
-
-    private static void assertWithinPrecision(double actualMillis, long exactNanos) {
-        double exactMillis = TestWindows.millis(exactNanos);
-        assertThat(Math.abs(actualMillis - exactMillis)).as("%.6f ms vs exact %.6f ms", actualMillis, exactMillis)
-                .isLessThanOrEqualTo(exactMillis * 0.001 + 0.0005);
     }
 
     @Test
