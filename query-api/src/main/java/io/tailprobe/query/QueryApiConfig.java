@@ -7,14 +7,18 @@ import io.tailprobe.common.Durations;
 import io.tailprobe.common.KafkaSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * The query API's configuration, loaded by {@link ConfigLoader} (defaults, YAML file,
  * {@code TAILPROBE_…} environment, {@code --set key=value}). The defaults run on a laptop: HTTP on
  * 8080, a broker on {@code localhost:9092}, Kafka Streams application id {@code tailprobe-query-api}
- * with its state under {@code java.io.tmpdir}, and queries of at most 31 days.
+ * with its state under {@code java.io.tmpdir}, queries of at most 31 days and 1 000 steps, listings of
+ * at most 10 000 series, no auth and no CORS.
  *
  * <p>Example: {@code --set http.port=0 --set streams.stateDir=/var/lib/tailprobe --set maxRange=7d}
  * serves on a free port, keeps the materialized windows in {@code /var/lib/tailprobe} and rejects a
@@ -25,21 +29,61 @@ import java.util.TreeMap;
  * @param streams the Kafka Streams application that materializes the histogram topics
  *     ({@code latency.histograms.<resolution>}, found on the broker at start)
  * @param maxRange the longest {@code to - from} a query may ask for
+ * @param maxSteps the most steps (points of a time series, columns of a heatmap, intervals of an export)
+ *     one answer may have
+ * @param maxSeries the most rows one series listing may have
+ * @param samples how raw samples are read back from {@code latency.samples}
+ * @param metrics what {@code /metrics} exposes
  */
-public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {
+public record QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange,
+                             int maxSteps, int maxSeries, Samples samples, Metrics metrics) {
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final String DEFAULT_APPLICATION_ID = "tailprobe-query-api";
     public static final Duration DEFAULT_MAX_RANGE = Duration.ofDays(31);
+    public static final int DEFAULT_MAX_STEPS = 1_000;
+    public static final int DEFAULT_MAX_SERIES = 10_000;
 
     public QueryApiConfig {
         kafka = kafka == null ? KafkaSettings.defaults() : new TreeMap<>(kafka);
         http = http == null ? new Http(DEFAULT_HTTP_PORT) : http;
         streams = streams == null ? new Streams(null, null, null) : streams;
         maxRange = maxRange == null ? DEFAULT_MAX_RANGE : maxRange;
+        samples = samples == null ? Samples.defaults() : samples;
+        metrics = metrics == null ? Metrics.defaults() : metrics;
     }
 
-    /** The HTTP listener. */
-    public record Http(int port) {}
+    /** The keys the standalone stack sets; every other key takes its default. */
+    public QueryApiConfig(Map<String, String> kafka, Http http, Streams streams, Duration maxRange) {
+        this(kafka, http, streams, maxRange, DEFAULT_MAX_STEPS, DEFAULT_MAX_SERIES, null, null);
+    }
+
+    /**
+     * The HTTP listener.
+     *
+     * @param port 0 picks a free port
+     * @param bearerToken when not empty, {@code /api/**} and {@code /metrics} answer 401 unless the request
+     *     carries {@code Authorization: Bearer <token>}; {@code /health}, {@code /ready} and
+     *     {@code /openapi.json} stay open for probes and tools (default empty: no auth)
+     * @param corsOrigins the origins browsers may call the API from, comma-separated
+     *     ({@code https://grafana.example.com,https://ops.example.com}), or {@code *} for any; empty
+     *     (the default) sends no CORS headers
+     */
+    public record Http(int port, String bearerToken, String corsOrigins) {
+        public Http {
+            bearerToken = bearerToken == null ? "" : bearerToken;
+            corsOrigins = corsOrigins == null ? "" : corsOrigins;
+        }
+
+        /** Serves on {@code port} without auth and without CORS. */
+        public Http(int port) {
+            this(port, "", "");
+        }
+
+        /** The configured origins, e.g. {@code [https://grafana.example.com]}; empty when CORS is off. */
+        public List<String> corsOriginList() {
+            return Arrays.stream(corsOrigins.split(",")).map(String::strip).filter(o -> !o.isEmpty()).toList();
+        }
+    }
 
     /**
      * The Kafka Streams application.
@@ -57,10 +101,53 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         }
     }
 
+    /**
+     * Reading raw samples back ({@code GET /api/v1/samples}). A sample's record is stamped when the agent
+     * sends it, after its scheduled start, so a read seeks to the first record stamped at or after
+     * {@code from} and stops at the first one stamped {@code maxSendDelay} after {@code to}.
+     *
+     * @param maxRange the longest {@code to - from} one read may span (default 1h: a busy partition holds
+     *     millions of records an hour)
+     * @param maxLimit the most samples one read may return (default 10 000)
+     * @param maxSendDelay how long after its scheduled start a sample may reach Kafka and still be found
+     *     (default 1m: a probe's timeout plus the agent's queue, with room for clock skew)
+     * @param maxReadTime how long one read may take before its stream ends (default 30s)
+     */
+    public record Samples(Duration maxRange, int maxLimit, Duration maxSendDelay, Duration maxReadTime) {
+        public static Samples defaults() {
+            return new Samples(Duration.ofHours(1), 10_000, Duration.ofMinutes(1), Duration.ofSeconds(30));
+        }
+    }
+
+    /**
+     * What {@code /metrics} exposes for every fleet-wide series (and every host's, when {@code perHost}):
+     * the quantiles of its latest closed window, its samples by outcome, and cumulative histograms of
+     * response and service time at {@code buckets}, counted from the stored HdrHistograms over the
+     * whole stored history, so changing the buckets (e.g. to an SLO's 200 ms) loses no history.
+     *
+     * @param quantiles of the latest window, e.g. 0.5 and 0.99 (default 0.5, 0.9, 0.99, 0.999)
+     * @param buckets the {@code le} bounds (default Prometheus' own: 5ms, 10ms, 25ms, 50ms, 100ms, 250ms,
+     *     500ms, 1s, 2500ms, 5s, 10s)
+     * @param perHost whether each host's series are exposed too (default false: a fleet of 500 hosts
+     *     would multiply every series by 500)
+     */
+    public record Metrics(List<Double> quantiles, List<Duration> buckets, boolean perHost) {
+        public Metrics {
+            quantiles = List.copyOf(quantiles);
+            buckets = List.copyOf(buckets);
+        }
+
+        public static Metrics defaults() {
+            return new Metrics(List.of(0.5, 0.9, 0.99, 0.999), Stream.of(5, 10, 25, 50, 100, 250, 500, 1_000, 2_500,
+                    5_000, 10_000).map(Duration::ofMillis).toList(), false);
+        }
+    }
+
     /** The laptop defaults (see the class comment). */
     public static QueryApiConfig defaultConfig() {
         return new QueryApiConfig(KafkaSettings.defaults(), new Http(DEFAULT_HTTP_PORT),
-                new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE);
+                new Streams(DEFAULT_APPLICATION_ID, defaultStateDir(), ""), DEFAULT_MAX_RANGE, DEFAULT_MAX_STEPS,
+                DEFAULT_MAX_SERIES, Samples.defaults(), Metrics.defaults());
     }
 
     /** Loads defaults, file, environment and flags, then {@link #validate() validates}. */
@@ -73,6 +160,15 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         if (http.port() < 0 || http.port() > 65_535) {
             throw new ConfigException("http.port must be in [0, 65535], got " + http.port());
         }
+        if (http.bearerToken().chars().anyMatch(Character::isWhitespace)) {
+            throw new ConfigException("http.bearerToken must not contain whitespace");
+        }
+        for (String origin : http.corsOriginList()) {
+            if (!origin.equals("*") && !origin.matches("https?://[^/\\s]+")) {
+                throw new ConfigException("http.corsOrigins must be * or origins such as https://grafana.example.com,"
+                        + " comma-separated, got \"" + origin + "\"");
+            }
+        }
         if (streams.applicationId().isBlank()) {
             throw new ConfigException("streams.applicationId must not be empty");
         }
@@ -83,8 +179,34 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         if (!server.isEmpty() && !server.matches("[^:\\s]+:\\d{1,5}")) {
             throw new ConfigException("streams.applicationServer must be host:port or empty, got \"" + server + "\"");
         }
-        if (maxRange.isNegative() || maxRange.isZero()) {
-            throw new ConfigException("maxRange must be > 0, got " + Durations.format(maxRange));
+        positive("maxRange", maxRange);
+        if (maxSteps < 1) {
+            throw new ConfigException("maxSteps must be >= 1, got " + maxSteps);
+        }
+        if (maxSeries < 1) {
+            throw new ConfigException("maxSeries must be >= 1, got " + maxSeries);
+        }
+        positive("samples.maxRange", samples.maxRange());
+        if (samples.maxLimit() < 1) {
+            throw new ConfigException("samples.maxLimit must be >= 1, got " + samples.maxLimit());
+        }
+        if (samples.maxSendDelay().isNegative()) {
+            throw new ConfigException("samples.maxSendDelay must be >= 0, got " + Durations.format(samples.maxSendDelay()));
+        }
+        positive("samples.maxReadTime", samples.maxReadTime());
+        for (int i = 0; i < metrics.quantiles().size(); i++) {
+            double quantile = metrics.quantiles().get(i);
+            if (!(quantile >= 0.0 && quantile <= 1.0)) {
+                throw new ConfigException("metrics.quantiles[" + i + "] must be in [0, 1], got " + quantile);
+            }
+        }
+        for (int i = 0; i < metrics.buckets().size(); i++) {
+            Duration bound = metrics.buckets().get(i);
+            positive("metrics.buckets[" + i + "]", bound);
+            if (i > 0 && bound.compareTo(metrics.buckets().get(i - 1)) <= 0) {
+                throw new ConfigException("metrics.buckets must be ascending, got " + Durations.format(bound)
+                        + " after " + Durations.format(metrics.buckets().get(i - 1)));
+            }
         }
         String bootstrap = kafka.get(KafkaSettings.BOOTSTRAP_SERVERS);
         if (bootstrap == null || bootstrap.isBlank()) {
@@ -93,9 +215,16 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         return this;
     }
 
+    private static void positive(String key, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw new ConfigException(key + " must be > 0, got " + Durations.format(value));
+        }
+    }
+
     /** A copy serving on {@code port} (0 = a free port). */
     public QueryApiConfig withHttpPort(int port) {
-        return new QueryApiConfig(kafka, new Http(port), streams, maxRange);
+        return new QueryApiConfig(kafka, new Http(port, http.bearerToken(), http.corsOrigins()), streams, maxRange,
+                maxSteps, maxSeries, samples, metrics);
     }
 
     private static String defaultStateDir() {

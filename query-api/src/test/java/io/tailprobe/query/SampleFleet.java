@@ -3,15 +3,18 @@ package io.tailprobe.query;
 import io.tailprobe.query.store.InMemoryHistogramStore;
 import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.WindowedHistogram;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
  * A known data set: series {@code demo-tcp|tcp|tcp} seen from hosts a, b and c over ten 10 s windows
  * starting 2026-11-23T14:00:00Z (windows 0..9), each host with its own latency spread between 1 ms and
  * 500 ms and some timeouts; fleet-wide windows merge the same raw values. Window -1 (13:59:50) and
- * window 10 (14:01:40) hold 5 s outliers that in-range queries must not see.
+ * window 10 (14:01:40) hold 5 s outliers that in-range queries must not see. Host windows carry a
+ * {@code region} label ({@link #region}).
  */
 public final class SampleFleet {
     public static final long T0_MILLIS = 1_795_442_400_000L; // 2026-11-23T14:00:00Z
@@ -41,6 +44,11 @@ public final class SampleFleet {
         }
     }
 
+    /** The region label of a host's windows: a and b are in eu-west-1, c in us-east-1; fleet-wide windows have none. */
+    public static String region(String host) {
+        return host.equals("c") ? "us-east-1" : "eu-west-1";
+    }
+
     public static long windowStartMillis(int window) {
         return T0_MILLIS + window * TestWindows.RESOLUTION_MILLIS;
     }
@@ -67,8 +75,8 @@ public final class SampleFleet {
         for (int w = 0; w < WINDOWS; w++) {
             List<Long> fleet = new ArrayList<>();
             for (int h = 0; h < HOSTS.size(); h++) {
-                store.put(TestWindows.window(SERIES, HOSTS.get(h), windowStartMillis(w), raw[h][w],
-                        TIMEOUTS_PER_HOST_WINDOW));
+                store.put(WindowedHistogram.newBuilder(TestWindows.window(SERIES, HOSTS.get(h), windowStartMillis(w),
+                        raw[h][w], TIMEOUTS_PER_HOST_WINDOW)).setLabels(Map.of("region", region(HOSTS.get(h)))).build());
                 for (long v : raw[h][w]) {
                     fleet.add(v);
                 }
@@ -78,7 +86,10 @@ public final class SampleFleet {
         }
         for (int outside : new int[] {-1, WINDOWS}) {
             for (String host : List.of("a", "b", "c", HistogramKey.FLEET)) {
-                store.put(TestWindows.window(SERIES, host, windowStartMillis(outside), new long[] {OUTLIER_NANOS}, 0));
+                WindowedHistogram outlier = TestWindows.window(SERIES, host, windowStartMillis(outside),
+                        new long[] {OUTLIER_NANOS}, 0);
+                store.put(host.equals(HistogramKey.FLEET) ? outlier
+                        : WindowedHistogram.newBuilder(outlier).setLabels(Map.of("region", region(host))).build());
             }
         }
         return store;

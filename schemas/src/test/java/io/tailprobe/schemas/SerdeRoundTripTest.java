@@ -123,6 +123,35 @@ class SerdeRoundTripTest {
         assertThat(read.getAnswerCount()).isNull();
     }
 
+    @Test
+    void a_window_written_before_labels_existed_is_read_with_no_labels() throws Exception {
+        Schema v1;
+        try (InputStream in = getClass().getResourceAsStream("/io/tailprobe/schemas/history/WindowedHistogram-v1.avsc")) {
+            v1 = new Schema.Parser().parse(in);
+        }
+        assertThat(SchemaHistory.historicalSchemas()).contains(v1);
+        GenericRecord old = new GenericData.Record(v1);
+        for (Schema.Field field : v1.getFields()) {
+            old.put(field.name(), field.hasDefaultValue() ? GenericData.get().getDefaultValue(field) : null);
+        }
+        old.put("target", "db");
+        old.put("probeType", "tcp");
+        old.put("protocol", "tcp");
+        old.put("host", HistogramKey.FLEET);
+        old.put("resolutionSeconds", 10);
+        old.put("windowStartMillis", 1_763_900_000_000L);
+        old.put("windowEndMillis", 1_763_900_010_000L);
+        old.put("sampleCount", 3L);
+        old.put("serviceTimeHistogram", ByteBuffer.wrap(LatencyHistograms.encode(LatencyHistograms.newHistogram())));
+        old.put("responseTimeHistogram", ByteBuffer.wrap(LatencyHistograms.encode(LatencyHistograms.newHistogram())));
+
+        WindowedHistogram read = Topics.histogramSerde().decode(encodeWith(v1, old));
+
+        assertThat(read.getWindowStartMillis()).isEqualTo(1_763_900_000_000L);
+        assertThat(read.getSampleCount()).isEqualTo(3L);
+        assertThat(read.getLabels()).isEmpty();
+    }
+
     private static void putSeries(GenericRecord record) {
         record.put("target", "db");
         record.put("address", "10.0.0.7:5432");

@@ -99,7 +99,10 @@ class PipelineEndToEndTest {
         produced = samples.size();
         assertThat(produced).isGreaterThanOrEqualTo(100);
 
-        // Step 2: once the windows close, the query API counts every produced sample.
+        // Step 2: the query API is ready once its store has read latency.histograms to the end; once the
+        // windows close, it counts every produced sample.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> status("http://localhost:" + query.port() + "/ready") == 200);
         long toMillis = System.currentTimeMillis() + 60_000;
         String url = "http://localhost:" + query.port() + "/api/v1/percentiles?target=" + TARGET
                 + "&probe=tcp&from=" + fromMillis + "&to=" + toMillis + "&quantiles=0.5,0.99";
@@ -124,10 +127,40 @@ class PipelineEndToEndTest {
         assertThat(aggregatorMetrics).contains("tailprobe_aggregator_samples_total " + (double) produced)
                 .contains("tailprobe_aggregator_dead_letters_total{reason=\"late\"} 0.0");
 
+        // /metrics counts them too, read from the Kafka-backed store
+        String queryMetrics = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + query.port()
+                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(queryMetrics).contains("tailprobe_samples_total{host=\"*\",outcome=\"OK\",probe=\"tcp\","
+                + "protocol=\"tcp\",target=\"" + TARGET + "\"} " + (double) produced);
+
         JsonNode series = get("http://localhost:" + query.port() + "/api/v1/series?target=" + TARGET);
         Set<String> hosts = new HashSet<>();
         series.forEach(s -> hosts.add(s.path("host").asText()));
         assertThat(hosts).containsExactlyInAnyOrder("*", agentConfig.agent().id());
+
+        // Step 4: the raw samples of the second half come back from latency.samples, found by time.
+        long[] scheduledMillis = samples.stream().mapToLong(s -> s.getScheduledStartMicros() / 1_000L).sorted().toArray();
+        long halfMillis = scheduledMillis[scheduledMillis.length / 2];
+        long endMillis = scheduledMillis[scheduledMillis.length - 1] + 1;
+        Set<Long> expected = new HashSet<>();
+        samples.stream().filter(s -> s.getScheduledStartMicros() >= halfMillis * 1_000L)
+                .forEach(s -> expected.add(s.getSequence()));
+        HttpResponse<String> raw = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + query.port()
+                + "/api/v1/samples?target=" + TARGET + "&probe=tcp&from=" + halfMillis + "&to=" + endMillis
+                + "&limit=10000")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(raw.statusCode()).isEqualTo(200);
+        Set<Long> returned = new HashSet<>();
+        for (String line : raw.body().split("\n")) {
+            JsonNode sample = json.readTree(line);
+            assertThat(sample.path("target").asText()).isEqualTo(TARGET);
+            returned.add(sample.path("sequence").asLong());
+        }
+        assertThat(returned).hasSize(expected.size()).isEqualTo(expected);
+    }
+
+    private int status(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     private JsonNode get(String url) throws Exception {

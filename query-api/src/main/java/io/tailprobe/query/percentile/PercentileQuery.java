@@ -1,20 +1,20 @@
 package io.tailprobe.query.percentile;
 
-import io.tailprobe.schemas.HistogramKey;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * One percentile question, already validated by the caller: target and probe type, optionally one
- * protocol (null merges every protocol of the target and probe), a host ({@code "*"} = fleet-wide),
- * the time range {@code [fromMillis, toMillis)} and the quantiles, e.g. 0.5, 0.99 and 0.999.
+ * One percentile question, already validated by the caller: the series and range, the quantiles (e.g.
+ * 0.5, 0.99 and 0.999), and the phases to summarize beside response and service time (e.g.
+ * {@code connect}, none by default).
  */
-public record PercentileQuery(String target, String probeType, String protocol, String host, long fromMillis,
-                              long toMillis, List<Double> quantiles) {
+public record PercentileQuery(SeriesRange range, List<Double> quantiles, List<Latency> phases) {
     public PercentileQuery {
-        Objects.requireNonNull(target, "target");
-        Objects.requireNonNull(probeType, "probeType");
-        host = host == null ? HistogramKey.FLEET : host;
+        Objects.requireNonNull(range, "range");
         quantiles = List.copyOf(quantiles);
+        phases = List.copyOf(phases);
+        if (phases.stream().anyMatch(phase -> !phase.isPhase())) {
+            throw new IllegalArgumentException("phases must be phases, got " + phases);
+        }
     }
 }

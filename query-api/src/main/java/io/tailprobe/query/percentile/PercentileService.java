@@ -1,40 +1,50 @@
 package io.tailprobe.query.percentile;
 
-import io.tailprobe.schemas.SeriesKey;
-import java.util.Comparator;
-import java.util.ArrayList;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
-import io.tailprobe.schemas.LatencyHistograms;
+import io.tailprobe.schemas.Outcome;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.math.BigDecimal;
-import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Function;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 
 /**
- * Answers percentile questions by adding up stored windows: HdrHistogram addition is exact, so the
+ * Answers questions about latency by adding up stored windows: HdrHistogram addition is exact, so the
  * p99 of an hour merged from 360 fleet-wide 10 s windows is the p99 of every sample of that hour, within
- * the histograms' 0.1% precision.
- *
- * <p>Which samples: those of the finest-resolution windows whose start lies in
- * {@code [floor(from / resolution) * resolution, to)} — a query from 14:02:05 to 14:03:00 at 10 s covers
- * the six windows starting 14:02:00 … 14:02:50. Closed 1 min and 1 h rollups stand in for their
- * windows wherever they lie wholly inside that span (see {@link #cover}). Without a protocol, every protocol of the target and
- * probe type is merged (e.g. {@code http/1.1} and {@code h2} of one HTTP target).
+ * the histograms' 0.1% precision. Which windows a range reads is {@link SeriesMatch}'s business;
+ * without a protocol, every protocol of the target and probe type is merged (e.g. {@code http/1.1} and
+ * {@code h2} of one HTTP target).
  *
  * <p>Example: three hosts each with 1 000 OK samples of 1..1000 ms give count 3 000, min 1.0 ms, max
  * 1000.0 ms and a p99 of 990 ms ± 0.99 ms fleet-wide.
  */
 public final class PercentileService {
+    /** Steps a chart gets when it does not ask for a step: 1 h at 10 s, 31 days at 3 h. */
+    public static final int DEFAULT_STEPS = 360;
+    /** The steps chosen from, finest first, when a query does not give one. */
+    static final List<Long> STEP_LADDER_SECONDS = List.of(10L, 30L, 60L, 300L, 600L, 900L, 1_800L, 3_600L, 10_800L,
+            21_600L, 43_200L, 86_400L);
+
+    /** The outcome of a sample that has a latency; every other outcome is an error. */
+    static final String OK = Outcome.OK.name();
+
     private final HistogramStore store;
+    private final int maxSteps;
 
     public PercentileService(HistogramStore store) {
+        this(store, DEFAULT_STEPS);
+    }
+
+    /** @param maxSteps the most steps a time series, heatmap or stepped export may have */
+    public PercentileService(HistogramStore store, int maxSteps) {
         this.store = store;
+        this.maxSteps = maxSteps;
     }
 
     /** The stored series matching {@code filter}, sorted by target, probe type, protocol, host, resolution. */
@@ -46,103 +56,196 @@ public final class PercentileService {
      * Merges the windows of {@code query}'s range.
      *
      * @throws UnknownSeriesException when no stored series has that target, probe type, protocol and host
+     * @throws InvalidQueryException when it names a resolution the series is not stored at
      */
     public PercentileResult percentiles(PercentileQuery query) {
-        List<SeriesInfo> candidates = matchingSeries(query);
-        int finestSeconds = candidates.stream().mapToInt(SeriesInfo::resolutionSeconds).min().orElseThrow();
-        long finestMillis = finestSeconds * 1_000L;
-        long alignedFromMillis = Math.floorDiv(query.fromMillis(), finestMillis) * finestMillis;
-
-        Merged service = new Merged();
-        Merged response = new Merged();
-        Map<String, Long> outcomes = new TreeMap<>();
-        long count = 0;
-        int windows = 0;
-        Map<SeriesKey, List<Integer>> resolutions = new LinkedHashMap<>();
-        for (SeriesInfo info : candidates) {
-            resolutions.computeIfAbsent(info.series(), k -> new ArrayList<>()).add(info.resolutionSeconds());
+        SeriesMatch match = SeriesMatch.of(store, query.range());
+        StepWindows windows = match.windows();
+        List<WindowedHistogram> all = windows.all();
+        Map<String, LatencySummary> phases = new LinkedHashMap<>();
+        for (Latency phase : query.phases()) {
+            phases.put(phase.name(), new MergedLatency(phase).add(all).summary(query.quantiles()));
         }
-        for (Map.Entry<SeriesKey, List<Integer>> series : resolutions.entrySet()) {
-            for (WindowedHistogram window : cover(series.getKey(), query.host(), series.getValue(), alignedFromMillis,
-                    query.toMillis())) {
-                windows++;
-                count += window.getSampleCount();
-                window.getOutcomeCounts().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
-                service.add(window.getServiceTimeHistogram(), window.getMinServiceTimeNanos(),
-                        window.getMaxServiceTimeNanos());
-                response.add(window.getResponseTimeHistogram(), window.getMinResponseTimeNanos(),
-                        window.getMaxResponseTimeNanos());
-            }
-        }
-        return new PercentileResult(query.target(), query.probeType(), query.protocol(),
-                resolutions.keySet().stream().map(SeriesKey::protocol).toList(), query.host(), alignedFromMillis,
-                query.toMillis(), finestSeconds, windows, count, outcomes,
-                response.summary(query.quantiles()), service.summary(query.quantiles()));
+        SeriesRange range = query.range();
+        return new PercentileResult(range.target(), range.probeType(), range.protocol(), match.protocols(), range.host(),
+                windows.fromMillis(), windows.toMillis(), match.resolutionSeconds(), all.size(), sampleCount(all),
+                outcomes(all), new MergedLatency(Latency.RESPONSE).add(all).summary(query.quantiles()),
+                new MergedLatency(Latency.SERVICE).add(all).summary(query.quantiles()), phases);
     }
 
     /**
-     * The fewest stored windows that cover {@code [fromMillis, toMillis)} exactly: closed rollup
-     * windows (1 h, then 1 min) wherever they lie wholly inside the range, and the finest windows for
-     * the rest, including the window that holds {@code toMillis}. A rollup not closed yet (the
-     * current hour) is simply not stored, so its span falls through to finer windows. The answer is
-     * the same as merging only the finest windows, since a rollup is exactly the sum of its windows;
-     * a 7-day query reads about 170 windows instead of 60 480.
+     * Quantiles of one latency per step. Without a step, the finest of 10 s, 30 s, 1 min, 5 min, 10 min,
+     * 15 min, 30 min, 1 h, 3 h, 6 h, 12 h and 1 d that is a multiple of the resolution read and gives at
+     * most {@value #DEFAULT_STEPS} steps (fewer if {@code maxSteps} is lower): 1 h in 10 s steps, a day
+     * in 5 min steps, 31 days in 3 h steps.
+     *
+     * @throws InvalidQueryException when the step is not a multiple of the resolution read or gives
+     *     more than {@code maxSteps} steps
      */
-    private List<WindowedHistogram> cover(SeriesKey series, String host, List<Integer> resolutionsSeconds,
-                                          long fromMillis, long toMillis) {
-        List<Integer> coarseFirst = resolutionsSeconds.stream().distinct().sorted(Comparator.reverseOrder()).toList();
-        List<WindowedHistogram> chosen = new ArrayList<>();
-        List<long[]> gaps = List.of(new long[] {fromMillis, toMillis});
-        for (int i = 0; i < coarseFirst.size() - 1; i++) {
-            long sizeMillis = coarseFirst.get(i) * 1_000L;
-            List<long[]> remaining = new ArrayList<>();
-            for (long[] gap : gaps) {
-                long firstStart = Math.ceilDiv(gap[0], sizeMillis) * sizeMillis;
-                long endOfLast = Math.floorDiv(gap[1], sizeMillis) * sizeMillis;
-                long cursor = gap[0];
-                if (endOfLast > firstStart) {
-                    for (WindowedHistogram window : store.windows(series, host, coarseFirst.get(i), firstStart, endOfLast)) {
-                        if (window.getWindowStartMillis() > cursor) {
-                            remaining.add(new long[] {cursor, window.getWindowStartMillis()});
-                        }
-                        chosen.add(window);
-                        cursor = window.getWindowEndMillis();
-                    }
-                }
-                if (cursor < gap[1]) {
-                    remaining.add(new long[] {cursor, gap[1]});
-                }
+    public TimeSeriesResult timeSeries(TimeSeriesQuery query) {
+        SeriesMatch match = SeriesMatch.of(store, query.range());
+        StepWindows steps = match.windows(stepSeconds(match, query.stepSeconds()) * 1_000L);
+        MergedLatency merged = new MergedLatency(query.latency());
+        List<TimeSeriesResult.Point> points = new ArrayList<>(steps.size());
+        for (int i = 0; i < steps.size(); i++) {
+            List<WindowedHistogram> windows = steps.step(i);
+            points.add(new TimeSeriesResult.Point(steps.startMillis(i), windows.size(), sampleCount(windows),
+                    outcomes(windows), merged.reset().add(windows).summary(query.quantiles())));
+        }
+        SeriesRange range = query.range();
+        return new TimeSeriesResult(range.target(), range.probeType(), range.protocol(), match.protocols(),
+                range.host(), query.latency().name(), steps.fromMillis(), steps.toMillis(), match.resolutionSeconds(),
+                steps.stepMillis() / 1_000L, points);
+    }
+
+    /**
+     * Counts per log-scaled latency bucket per step (see {@link HeatmapResult} for the buckets); steps as
+     * for {@link #timeSeries}.
+     */
+    public HeatmapResult heatmap(HeatmapQuery query) {
+        SeriesMatch match = SeriesMatch.of(store, query.range());
+        StepWindows steps = match.windows(stepSeconds(match, query.stepSeconds()) * 1_000L);
+        MergedLatency merged = new MergedLatency(query.latency());
+        // first the non-empty HdrHistogram buckets of every step, to find the rows every column shares
+        List<long[][]> bucketsOfSteps = new ArrayList<>(steps.size());
+        long minNanos = Long.MAX_VALUE;
+        long maxNanos = Long.MIN_VALUE;
+        for (int i = 0; i < steps.size(); i++) {
+            long[][] buckets = recordedBuckets(merged.reset().add(steps.step(i)).histogram());
+            bucketsOfSteps.add(buckets);
+            if (buckets[0].length > 0) {
+                minNanos = Math.min(minNanos, buckets[0][0]);
+                maxNanos = Math.max(maxNanos, buckets[0][buckets[0].length - 1]);
             }
-            gaps = remaining;
         }
-        int finest = coarseFirst.getLast();
-        for (long[] gap : gaps) {
-            chosen.addAll(store.windows(series, host, finest, gap[0], gap[1]));
+        long[] boundsNanos = new long[0];
+        if (minNanos <= maxNanos) {
+            int n = query.bucketsPerDecade();
+            int lowest = HeatmapBounds.index(minNanos, n);
+            int highest = HeatmapBounds.index(maxNanos, n);
+            boundsNanos = new long[highest - lowest + 2];
+            for (int k = lowest - 1; k <= highest; k++) {
+                boundsNanos[k - lowest + 1] = HeatmapBounds.boundNanos(k, n);
+            }
         }
-        return chosen;
+        List<HeatmapResult.Column> columns = new ArrayList<>(steps.size());
+        for (int i = 0; i < steps.size(); i++) {
+            long[][] buckets = bucketsOfSteps.get(i);
+            long[] counts = new long[Math.max(0, boundsNanos.length - 1)];
+            long total = 0;
+            for (int b = 0; b < buckets[0].length; b++) {
+                int index = Arrays.binarySearch(boundsNanos, buckets[0][b]);
+                counts[(index >= 0 ? index : -index - 1) - 1] += buckets[1][b];
+                total += buckets[1][b];
+            }
+            columns.add(new HeatmapResult.Column(steps.startMillis(i), total, counts));
+        }
+        SeriesRange range = query.range();
+        return new HeatmapResult(range.target(), range.probeType(), range.protocol(), match.protocols(), range.host(),
+                query.latency().name(), steps.fromMillis(), steps.toMillis(), match.resolutionSeconds(),
+                steps.stepMillis() / 1_000L, query.bucketsPerDecade(),
+                Arrays.stream(boundsNanos).mapToObj(nanos -> nanos / 1_000_000.0).toList(), columns);
     }
 
-    /** Every stored series (any resolution) of the query's target, probe type, protocol (if given) and host. */
-    private List<SeriesInfo> matchingSeries(PercentileQuery query) {
-        List<SeriesInfo> candidates = store.series();
-        candidates = narrow(candidates, SeriesInfo::target, query.target(), "target", query);
-        candidates = narrow(candidates, SeriesInfo::probeType, query.probeType(), "probe", query);
-        if (query.protocol() != null) {
-            candidates = narrow(candidates, SeriesInfo::protocol, query.protocol(), "protocol", query);
+    /** {@code [values, counts]} of the histogram's non-empty buckets, each at its highest equivalent value. */
+    private static long[][] recordedBuckets(Histogram histogram) {
+        List<long[]> recorded = new ArrayList<>();
+        for (HistogramIterationValue bucket : histogram.recordedValues()) { // one reused iteration value
+            recorded.add(new long[] {bucket.getValueIteratedTo(), bucket.getCountAtValueIteratedTo()});
         }
-        return narrow(candidates, SeriesInfo::host, query.host(), "host", query);
+        long[][] buckets = new long[2][recorded.size()];
+        for (int i = 0; i < recorded.size(); i++) {
+            buckets[0][i] = recorded.get(i)[0];
+            buckets[1][i] = recorded.get(i)[1];
+        }
+        return buckets;
     }
 
-    private static List<SeriesInfo> narrow(List<SeriesInfo> candidates, Function<SeriesInfo, String> field,
-                                           String wanted, String parameter, PercentileQuery query) {
-        List<SeriesInfo> matching = candidates.stream().filter(s -> wanted.equals(field.apply(s))).toList();
-        if (matching.isEmpty()) {
-            throw new UnknownSeriesException(parameter, wanted, "no stored series with target=" + query.target()
-                    + ", probe=" + query.probeType()
-                    + (query.protocol() == null ? "" : ", protocol=" + query.protocol())
-                    + ", host=" + query.host() + " (nothing matches " + parameter + "=" + wanted + ")");
+    /**
+     * The merged histograms of one latency, per step of {@code stepSeconds} (checked as for
+     * {@link #timeSeries}) or, when it is 0, over the whole range.
+     */
+    public HistogramExport histograms(SeriesRange range, Latency latency, long stepSeconds) {
+        SeriesMatch match = SeriesMatch.of(store, range);
+        StepWindows windows = stepSeconds == 0 ? match.windows()
+                : match.windows(stepSeconds(match, stepSeconds) * 1_000L);
+        return new HistogramExport(match, latency, windows);
+    }
+
+    /** The fraction of samples at or under a threshold, the error rate, and the error budget left for an objective. */
+    public SloResult slo(SloQuery query) {
+        SeriesMatch match = SeriesMatch.of(store, query.range());
+        StepWindows windows = match.windows();
+        List<WindowedHistogram> all = windows.all();
+        long count = sampleCount(all);
+        Map<String, Long> outcomes = outcomes(all);
+        long errors = count - outcomes.getOrDefault(OK, 0L);
+        MergedLatency merged = new MergedLatency(query.latency()).add(all);
+        long latencyCount = merged.count();
+        long good = Thresholds.atOrUnder(merged.histogram(), query.thresholdNanos());
+        SloResult.Objective objective = null;
+        if (query.objective() != null) {
+            long eligible = latencyCount + errors;
+            long bad = eligible - good;
+            double allowedBad = (1.0 - query.objective()) * eligible;
+            Double sli = eligible == 0 ? null : (double) good / eligible;
+            objective = new SloResult.Objective(query.objective(), good, bad, sli, allowedBad,
+                    eligible == 0 ? 1.0 : 1.0 - bad / allowedBad, sli == null || sli >= query.objective());
         }
-        return matching;
+        SeriesRange range = query.range();
+        return new SloResult(range.target(), range.probeType(), range.protocol(), match.protocols(), range.host(),
+                query.latency().name(), windows.fromMillis(), windows.toMillis(), all.size(), count, outcomes, errors,
+                count == 0 ? null : (double) errors / count, query.thresholdNanos() / 1_000_000.0, latencyCount, good,
+                latencyCount == 0 ? null : (double) good / latencyCount, objective);
+    }
+
+    /** {@code requestedSeconds} checked against the match, or one chosen when it is 0 (see {@link #timeSeries}). */
+    long stepSeconds(SeriesMatch match, long requestedSeconds) {
+        long resolution = match.resolutionSeconds();
+        SeriesRange range = match.range();
+        if (requestedSeconds > 0) {
+            if (requestedSeconds % resolution != 0) {
+                throw new InvalidQueryException("step", "must be a multiple of the resolution read, " + resolution + "s",
+                        requestedSeconds + "s");
+            }
+            long steps = steps(range, requestedSeconds);
+            if (steps > maxSteps) {
+                throw new InvalidQueryException("step", "gives " + steps + " steps over the range, more than the " + maxSteps
+                        + " allowed", requestedSeconds + "s");
+            }
+            return requestedSeconds;
+        }
+        int wanted = Math.min(DEFAULT_STEPS, maxSteps);
+        for (long candidate : STEP_LADDER_SECONDS) {
+            if (candidate % resolution == 0 && steps(range, candidate) <= wanted) {
+                return candidate;
+            }
+        }
+        long step = Math.ceilDiv(Math.ceilDiv(range.toMillis() - range.fromMillis(), wanted * 1_000L), resolution)
+                * resolution;
+        while (steps(range, step) > wanted) {
+            step += resolution;
+        }
+        return step;
+    }
+
+    /** How many steps of {@code stepSeconds} the range spans, the first one starting at or before {@code from}. */
+    static long steps(SeriesRange range, long stepSeconds) {
+        long stepMillis = stepSeconds * 1_000L;
+        return Math.ceilDiv(range.toMillis() - Math.floorDiv(range.fromMillis(), stepMillis) * stepMillis, stepMillis);
+    }
+
+    static long sampleCount(List<WindowedHistogram> windows) {
+        return windows.stream().mapToLong(WindowedHistogram::getSampleCount).sum();
+    }
+
+    /** Samples per outcome, sorted by outcome name. */
+    static Map<String, Long> outcomes(List<WindowedHistogram> windows) {
+        Map<String, Long> outcomes = new TreeMap<>();
+        for (WindowedHistogram window : windows) {
+            window.getOutcomeCounts().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+        }
+        return outcomes;
     }
 
     /** The shortest decimal form of a quantile, used as its JSON key: 0.5 → "0.5", 1.0 → "1". */
@@ -153,42 +256,5 @@ public final class PercentileService {
     /** Nanoseconds as milliseconds rounded to the microsecond: 20_123_456 ns → 20.123 ms. */
     static double millis(double nanos) {
         return Math.round(nanos / 1_000.0) / 1_000.0;
-    }
-
-    /** One latency's histogram and exact extremes, added up window by window. */
-    private static final class Merged {
-        private final Histogram histogram = LatencyHistograms.newHistogram();
-        private Long minNanos;
-        private Long maxNanos;
-
-        void add(ByteBuffer encoded, Long windowMinNanos, Long windowMaxNanos) {
-            if (encoded != null && encoded.hasRemaining()) {
-                histogram.add(LatencyHistograms.decode(encoded));
-            }
-            if (windowMinNanos != null) {
-                minNanos = minNanos == null ? windowMinNanos : Math.min(minNanos, windowMinNanos);
-            }
-            if (windowMaxNanos != null) {
-                maxNanos = maxNanos == null ? windowMaxNanos : Math.max(maxNanos, windowMaxNanos);
-            }
-        }
-
-        LatencySummary summary(List<Double> quantiles) {
-            long count = histogram.getTotalCount();
-            if (count == 0) {
-                return LatencySummary.EMPTY;
-            }
-            // The exact extremes win; the histogram's own are only 0.1% close.
-            long min = minNanos != null ? minNanos : histogram.getMinValue();
-            long max = maxNanos != null ? maxNanos : histogram.getMaxValue();
-            Map<String, Double> quantilesMillis = new LinkedHashMap<>();
-            for (double quantile : quantiles) {
-                long valueNanos = quantile <= 0.0 ? min
-                        : quantile >= 1.0 ? max
-                        : Math.clamp(histogram.getValueAtPercentile(quantile * 100.0), min, max);
-                quantilesMillis.put(quantileKey(quantile), millis(valueNanos));
-            }
-            return new LatencySummary(count, millis(min), millis(max), millis(histogram.getMean()), quantilesMillis);
-        }
     }
 }

@@ -27,6 +27,13 @@ public interface HistogramStore extends AutoCloseable {
     /** Whether queries can be answered now; {@code /health} reports it. */
     boolean isRunning();
 
+    /**
+     * Whether the store has read {@code latency.histograms} up to its end, once since it last started
+     * or took over partitions, and still runs; {@code /ready} reports it. Until then answers may lack
+     * windows the topic holds.
+     */
+    boolean isCaughtUp();
+
     @Override
     default void close() {}
 }

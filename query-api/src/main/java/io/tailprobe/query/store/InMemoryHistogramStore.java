@@ -20,14 +20,15 @@ public final class InMemoryHistogramStore implements HistogramStore {
     private final NavigableMap<String, WindowedHistogram> windows = new TreeMap<>();
     private final NavigableMap<String, SeriesInfo> series = new TreeMap<>();
     private volatile boolean running = true;
+    private volatile boolean caughtUp = true;
 
     public synchronized void put(WindowedHistogram window) {
         HistogramKey key = HistogramKey.of(window);
         windows.put(key.encode(), window);
         series.merge(HistogramKey.prefix(key.series(), key.host(), key.resolutionSeconds()),
                 new SeriesInfo(key.series().target(), key.series().probeType(), key.series().protocol(), key.host(),
-                        key.resolutionSeconds(), key.windowStartMillis(), key.windowStartMillis()),
-                (old, added) -> old.including(added.firstWindowStartMillis()));
+                        key.resolutionSeconds(), key.windowStartMillis(), key.windowStartMillis(), window.getLabels()),
+                (old, added) -> old.including(added.firstWindowStartMillis(), added.labels()));
     }
 
     public void putAll(Iterable<WindowedHistogram> windows) {
@@ -39,6 +40,11 @@ public final class InMemoryHistogramStore implements HistogramStore {
     /** Makes {@link #isRunning()} report {@code running}, e.g. to test {@code /health}. */
     public void setRunning(boolean running) {
         this.running = running;
+    }
+
+    /** Makes {@link #isCaughtUp()} report {@code caughtUp} while running, e.g. to test {@code /ready}. */
+    public void setCaughtUp(boolean caughtUp) {
+        this.caughtUp = caughtUp;
     }
 
     @Override
@@ -62,5 +68,10 @@ public final class InMemoryHistogramStore implements HistogramStore {
     @Override
     public boolean isRunning() {
         return running;
+    }
+
+    @Override
+    public boolean isCaughtUp() {
+        return running && caughtUp;
     }
 }

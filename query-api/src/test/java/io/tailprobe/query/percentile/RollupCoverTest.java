@@ -1,6 +1,7 @@
 package io.tailprobe.query.percentile;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tailprobe.query.TestWindows;
 import io.tailprobe.query.store.InMemoryHistogramStore;
@@ -74,7 +75,7 @@ class RollupCoverTest {
     }
 
     private static PercentileResult query(InMemoryHistogramStore store, long fromMillis, long toMillis) {
-        return new PercentileService(store).percentiles(new PercentileQuery("db", "tcp", null, HistogramKey.FLEET,
+        return new PercentileService(store).percentiles(PercentileServiceTest.query("db", "tcp", null, HistogramKey.FLEET,
                 fromMillis, toMillis, QUANTILES));
     }
 
@@ -104,5 +105,55 @@ class RollupCoverTest {
         assertThat(fineOnly.windows()).isEqualTo(12);
         assertThat(covered.count()).isEqualTo(fineOnly.count());
         assertThat(covered.responseTime()).isEqualTo(fineOnly.responseTime());
+    }
+
+    @Test
+    void a_requested_resolution_reads_only_its_windows_and_the_range_starts_on_one_of_them() {
+        PercentileResult minutes = new PercentileService(storeWithRollups(true)).percentiles(new PercentileQuery(
+                new SeriesRange("db", "tcp", null, null, T0_MILLIS + 25_000, T0_MILLIS + 180_000, 60), QUANTILES,
+                List.of()));
+        PercentileResult fineOnly = query(storeWithRollups(false), T0_MILLIS, T0_MILLIS + 120_000);
+
+        // the 14:02 and 14:03 rollups; 14:04 has not been rolled up, so a 1 min query sees nothing of it
+        assertThat(minutes.resolutionSeconds()).isEqualTo(60);
+        assertThat(minutes.fromMillis()).isEqualTo(T0_MILLIS);
+        assertThat(minutes.windows()).isEqualTo(2);
+        assertThat(minutes.count()).isEqualTo(fineOnly.count());
+        assertThat(minutes.responseTime()).isEqualTo(fineOnly.responseTime());
+    }
+
+    @Test
+    void a_resolution_the_series_is_not_stored_at_is_an_invalid_query_naming_the_stored_ones() {
+        assertThatThrownBy(() -> new PercentileService(storeWithRollups(true)).percentiles(new PercentileQuery(
+                new SeriesRange("db", "tcp", null, null, T0_MILLIS, T0_MILLIS + 60_000, 3600), QUANTILES, List.of())))
+                .isInstanceOfSatisfying(InvalidQueryException.class, e -> {
+                    assertThat(e.parameter()).isEqualTo("resolution");
+                    assertThat(e.value()).isEqualTo("3600s");
+                    assertThat(e.rule()).isEqualTo("must be a resolution the series is stored at, in seconds: [10, 60]");
+                });
+    }
+
+    @Test
+    void a_time_series_uses_each_closed_rollup_for_the_step_it_falls_in() {
+        TimeSeriesQuery minutes = new TimeSeriesQuery(new SeriesRange("db", "tcp", null, null, T0_MILLIS,
+                T0_MILLIS + 180_000, 0), Latency.RESPONSE, 60, QUANTILES);
+        TimeSeriesResult covered = new PercentileService(storeWithRollups(true)).timeSeries(minutes);
+        TimeSeriesResult fineOnly = new PercentileService(storeWithRollups(false)).timeSeries(minutes);
+
+        assertThat(covered.points()).extracting(TimeSeriesResult.Point::windows).containsExactly(1, 1, 6);
+        assertThat(fineOnly.points()).extracting(TimeSeriesResult.Point::windows).containsExactly(6, 6, 6);
+        for (int i = 0; i < 3; i++) {
+            assertThat(covered.points().get(i).latency()).isEqualTo(fineOnly.points().get(i).latency());
+            assertThat(covered.points().get(i).outcomes()).isEqualTo(fineOnly.points().get(i).outcomes());
+        }
+    }
+
+    @Test
+    void a_rollup_that_straddles_two_steps_is_not_used() {
+        TimeSeriesQuery halfMinutes = new TimeSeriesQuery(new SeriesRange("db", "tcp", null, null, T0_MILLIS,
+                T0_MILLIS + 180_000, 0), Latency.RESPONSE, 30, QUANTILES);
+        TimeSeriesResult covered = new PercentileService(storeWithRollups(true)).timeSeries(halfMinutes);
+
+        assertThat(covered.points()).hasSize(6).extracting(TimeSeriesResult.Point::windows).containsOnly(3);
     }
 }

@@ -10,21 +10,28 @@ import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TaskMetadata;
+import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
@@ -69,6 +76,8 @@ public final class KafkaHistogramStore implements HistogramStore {
     private final SortedSet<Integer> resolutionsSeconds;
     private final KafkaStreams streams;
     private final StoreQueries queries;
+    /** Latched once every assigned partition was read to its end, until the state leaves RUNNING. */
+    private volatile boolean caughtUp;
 
     /**
      * Looks up the histogram topics on the broker and builds the application over them.
@@ -91,8 +100,12 @@ public final class KafkaHistogramStore implements HistogramStore {
             histograms.put(seconds, storeSupplier(histogramsStore(seconds)));
         }
         this.queries = new StoreQueries(histograms, storeSupplier(SERIES_STORE));
-        streams.setStateListener((newState, oldState) ->
-                LOG.info("query store {} -> {}", oldState, newState));
+        streams.setStateListener((newState, oldState) -> {
+            LOG.info("query store {} -> {}", oldState, newState);
+            if (newState != KafkaStreams.State.RUNNING) {
+                caughtUp = false; // partitions may move: catch up again before /ready
+            }
+        });
         streams.setUncaughtExceptionHandler(e -> {
             // A dead client makes /health report DOWN, so an orchestrator restarts the instance.
             LOG.error("query store stream thread failed; shutting the store down", e);
@@ -177,6 +190,53 @@ public final class KafkaHistogramStore implements HistogramStore {
     @Override
     public boolean isRunning() {
         return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /**
+     * Running, and the main consumer's {@code records-lag} is 0 for every partition of every
+     * {@code latency.histograms.<resolution>} topic this instance owns (unknown before its first fetch counts as behind;
+     * an instance that owns none has nothing to catch up on). Once true it stays true until the state
+     * leaves RUNNING, so new windows arriving do not make {@code /ready} flap.
+     */
+    @Override
+    public boolean isCaughtUp() {
+        if (!isRunning()) {
+            return false;
+        }
+        if (caughtUp) {
+            return true;
+        }
+        Set<String> owned = new HashSet<>(); // "topic-partition" as the fetch metrics' tags spell it
+        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+            for (TaskMetadata task : thread.activeTasks()) {
+                task.topicPartitions().stream()
+                        .filter(p -> Topics.histogramsResolutionSeconds(p.topic()).isPresent())
+                        .forEach(p -> owned.add(metricTopic(p.topic()) + "-" + p.partition()));
+            }
+        }
+        Map<String, Double> lags = new HashMap<>();
+        for (Metric metric : streams.metrics().values()) {
+            MetricName name = metric.metricName();
+            String clientId = name.tags().getOrDefault("client-id", "");
+            if (name.name().equals("records-lag") && name.tags().containsKey("topic")
+                    && !clientId.endsWith("restore-consumer") && name.tags().containsKey("partition")
+                    && metric.metricValue() instanceof Double lag && !lag.isNaN()) {
+                lags.merge(name.tags().get("topic") + "-" + name.tags().get("partition"), lag, Math::max);
+            }
+        }
+        for (String partition : owned) {
+            Double lag = lags.get(partition);
+            if (lag == null || lag > 0) {
+                return false;
+            }
+        }
+        caughtUp = isRunning();
+        return caughtUp;
+    }
+
+    /** A topic name as the consumer's fetch metrics tag it ({@code .} becomes {@code _}). */
+    private static String metricTopic(String topic) {
+        return topic.replace('.', '_');
     }
 
     /** The Kafka Streams state, e.g. {@code REBALANCING} while partitions move. */

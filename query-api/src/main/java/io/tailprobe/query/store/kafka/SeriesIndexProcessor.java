@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the series index: for every window update of any resolution's histograms table, widens the
- * {@link SeriesSpan} stored under {@link HistogramKey#prefix} of its series, host and resolution.
+ * {@link SeriesSpan} stored under {@link HistogramKey#prefix} of its series, host and resolution, and
+ * keeps the labels of its latest window.
  * Listing series then reads one small entry per series instead of scanning every window (a day of
  * one series at 10 s is 8 640 windows; the index holds one entry).
  *
@@ -43,8 +44,9 @@ final class SeriesIndexProcessor implements Processor<String, WindowedHistogram,
         }
         String indexKey = HistogramKey.prefix(key.series(), key.host(), key.resolutionSeconds());
         SeriesSpan old = index.get(indexKey);
-        SeriesSpan updated = old == null ? new SeriesSpan(key.windowStartMillis(), key.windowStartMillis())
-                : old.including(key.windowStartMillis());
+        SeriesSpan updated = old == null
+                ? new SeriesSpan(key.windowStartMillis(), key.windowStartMillis(), window.getLabels())
+                : old.including(key.windowStartMillis(), window.getLabels());
         if (!updated.equals(old)) {
             index.put(indexKey, updated);
         }

@@ -43,7 +43,8 @@ final class StoreQueries {
                     continue;
                 }
                 all.add(new SeriesInfo(parts[0], parts[1], parts[2], parts[3], Integer.parseInt(parts[4]),
-                        entry.value.firstWindowStartMillis(), entry.value.lastWindowStartMillis()));
+                        entry.value.firstWindowStartMillis(), entry.value.lastWindowStartMillis(),
+                        entry.value.labels()));
             }
         }
         all.sort(SeriesInfo.NATURAL_ORDER);

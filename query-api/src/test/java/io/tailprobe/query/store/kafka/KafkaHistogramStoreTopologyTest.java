@@ -10,6 +10,7 @@ import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -162,14 +163,43 @@ class KafkaHistogramStoreTopologyTest {
         pipe(window(DB_PREFIXED, "*", 7, 1_000_000L));
 
         assertThat(queries.series()).containsExactly(
-                new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 30_000),
-                new SeriesInfo("db", "tcp", "tcp", "b", 10, T0, T0 + 30_000),
-                new SeriesInfo("db-replica", "tcp", "tcp", "*", 10, T0 + 70_000, T0 + 70_000));
+                new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 30_000, Map.of()),
+                new SeriesInfo("db", "tcp", "tcp", "b", 10, T0, T0 + 30_000, Map.of()),
+                new SeriesInfo("db-replica", "tcp", "tcp", "*", 10, T0 + 70_000, T0 + 70_000, Map.of()));
         long entries;
         try (var all = driver.getKeyValueStore(KafkaHistogramStore.SERIES_STORE).all()) {
             entries = StreamSupport.stream(Spliterators.spliteratorUnknownSize(all, 0), false).count();
         }
         assertThat(entries).as("index entries for 9 windows").isEqualTo(3);
+    }
+
+    @Test
+    void the_series_index_keeps_the_labels_of_the_latest_window() {
+        pipe(labelled(window(DB, "a", 1, 1_000_000L), Map.of("region", "eu-west-1", "az", "eu-west-1b")));
+        pipe(labelled(window(DB, "a", 0, 1_000_000L), Map.of("region", "old")));
+        pipe(labelled(window(DB, "a", 2, 1_000_000L), Map.of("region", "eu-west-1", "az", "eu-west-1c")));
+        pipe(window(DB, "*", 0, 1_000_000L));
+
+        assertThat(queries.series()).containsExactly(
+                new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0, Map.of()),
+                new SeriesInfo("db", "tcp", "tcp", "a", 10, T0, T0 + 20_000,
+                        Map.of("region", "eu-west-1", "az", "eu-west-1c")));
+    }
+
+    @Test
+    void a_series_index_entry_written_before_labels_existed_reads_with_no_labels() {
+        byte[] legacy = ByteBuffer.allocate(16).putLong(T0).putLong(T0 + 50_000).array();
+        SeriesSpan span = SeriesSpan.serde().deserializer().deserialize("index", legacy);
+        assertThat(span).isEqualTo(new SeriesSpan(T0, T0 + 50_000, Map.of()));
+
+        SeriesSpan labelled = new SeriesSpan(T0, T0 + 50_000, Map.of("region", "eu-west-1", "zone", "é"));
+        byte[] encoded = SeriesSpan.serde().serializer().serialize("index", labelled);
+        assertThat(SeriesSpan.serde().deserializer().deserialize("index", encoded)).isEqualTo(labelled);
+        assertThat(SeriesSpan.serde().serializer().serialize("index", span)).isEqualTo(legacy);
+    }
+
+    private static WindowedHistogram labelled(WindowedHistogram window, Map<String, String> labels) {
+        return WindowedHistogram.newBuilder(window).setLabels(labels).build();
     }
 
     @Test
@@ -192,6 +222,6 @@ class KafkaHistogramStoreTopologyTest {
 
         assertThat(queries.windows(DB, "*", 10, T0, T0 + 60_000)).extracting(WindowedHistogram::getWindowStartMillis)
                 .containsExactly(T0, T0 + 30_000);
-        assertThat(queries.series()).containsExactly(new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 30_000));
+        assertThat(queries.series()).containsExactly(new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 30_000, Map.of()));
     }
 }

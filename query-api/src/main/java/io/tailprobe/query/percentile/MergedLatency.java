@@ -1,0 +1,95 @@
+package io.tailprobe.query.percentile;
+
+import io.tailprobe.schemas.LatencyHistograms;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One latency of some windows added up: their HdrHistograms (addition is exact) and, for response and
+ * service time, their exact extremes. Reusable: {@link #reset()} keeps the histogram's counts array, so
+ * a time series of 360 steps allocates one, not 360.
+ */
+public final class MergedLatency {
+    private final Latency latency;
+    private final Histogram histogram = LatencyHistograms.newHistogram();
+    private Long minNanos;
+    private Long maxNanos;
+
+    public MergedLatency(Latency latency) {
+        this.latency = latency;
+    }
+
+    public MergedLatency add(List<WindowedHistogram> windows) {
+        windows.forEach(this::add);
+        return this;
+    }
+
+    public MergedLatency add(WindowedHistogram window) {
+        ByteBuffer encoded = latency.histogram(window);
+        if (encoded != null && encoded.hasRemaining()) {
+            histogram.add(LatencyHistograms.decode(encoded));
+        }
+        Long windowMin = latency.exactMinNanos(window);
+        if (windowMin != null) {
+            minNanos = minNanos == null ? windowMin : Math.min(minNanos, windowMin);
+        }
+        Long windowMax = latency.exactMaxNanos(window);
+        if (windowMax != null) {
+            maxNanos = maxNanos == null ? windowMax : Math.max(maxNanos, windowMax);
+        }
+        return this;
+    }
+
+    public MergedLatency reset() {
+        histogram.reset();
+        minNanos = null;
+        maxNanos = null;
+        return this;
+    }
+
+    /** The merged histogram, nanoseconds at 3 significant digits; live, so copy it to keep it past a reset. */
+    public Histogram histogram() {
+        return histogram;
+    }
+
+    public long count() {
+        return histogram.getTotalCount();
+    }
+
+    /** The exact minimum where stored, else the histogram's (within 0.1%). */
+    public long minNanos() {
+        return minNanos != null ? minNanos : histogram.getMinValue();
+    }
+
+    /** The exact maximum where stored, else the histogram's (within 0.1%). */
+    public long maxNanos() {
+        return maxNanos != null ? maxNanos : histogram.getMaxValue();
+    }
+
+    /** The value at {@code quantile}, clamped to the exact extremes: q=0 is the minimum, q=1 the maximum. */
+    public long valueAtQuantileNanos(double quantile) {
+        long min = minNanos();
+        long max = maxNanos();
+        return quantile <= 0.0 ? min
+                : quantile >= 1.0 ? max
+                : Math.clamp(histogram.getValueAtPercentile(quantile * 100.0), min, max);
+    }
+
+    public LatencySummary summary(List<Double> quantiles) {
+        long count = count();
+        if (count == 0) {
+            return LatencySummary.EMPTY;
+        }
+        Map<String, Double> quantilesMillis = new LinkedHashMap<>();
+        for (double quantile : quantiles) {
+            quantilesMillis.put(PercentileService.quantileKey(quantile),
+                    PercentileService.millis(valueAtQuantileNanos(quantile)));
+        }
+        return new LatencySummary(count, PercentileService.millis(minNanos()), PercentileService.millis(maxNanos()),
+                PercentileService.millis(histogram.getMean()), quantilesMillis);
+    }
+}

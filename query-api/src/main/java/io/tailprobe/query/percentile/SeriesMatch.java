@@ -1,0 +1,178 @@
+package io.tailprobe.query.percentile;
+
+import io.tailprobe.query.store.HistogramStore;
+import io.tailprobe.query.store.SeriesInfo;
+import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The stored series a {@link SeriesRange} names (one per protocol when it names none) and the fewest
+ * stored windows that cover its range, whole or step by step.
+ *
+ * <p>Which windows: those whose start lies in {@code [floor(from / resolution) * resolution, to)} at the
+ * finest resolution read — a query from 14:02:05 to 14:03:00 at 10 s covers the six windows starting
+ * 14:02:00 … 14:02:50. Closed 1 min and 1 h rollups stand in for their windows wherever they lie wholly
+ * inside that span and inside one step (see {@link #cover}); a range given one resolution reads only
+ * windows of that resolution.
+ */
+public final class SeriesMatch {
+    private final HistogramStore store;
+    private final SeriesRange range;
+    /** Per series (protocol), its stored resolutions that this match reads, finest first. */
+    private final Map<SeriesKey, List<Integer>> resolutions;
+    private final int resolutionSeconds;
+
+    private SeriesMatch(HistogramStore store, SeriesRange range, Map<SeriesKey, List<Integer>> resolutions) {
+        this.store = store;
+        this.range = range;
+        this.resolutions = resolutions;
+        this.resolutionSeconds = resolutions.values().stream().mapToInt(List::getFirst).min().orElseThrow();
+    }
+
+    /**
+     * The stored series of {@code range}.
+     *
+     * @throws UnknownSeriesException when no stored series has its target, probe type, protocol and host
+     * @throws InvalidQueryException when it names a resolution none of them is stored at
+     */
+    public static SeriesMatch of(HistogramStore store, SeriesRange range) {
+        return of(store, range, store.series());
+    }
+
+    /** As {@link #of(HistogramStore, SeriesRange)}, choosing among {@code candidates} read from the store before. */
+    public static SeriesMatch of(HistogramStore store, SeriesRange range, List<SeriesInfo> candidates) {
+        candidates = narrow(candidates, SeriesInfo::target, range.target(), "target", range);
+        candidates = narrow(candidates, SeriesInfo::probeType, range.probeType(), "probe", range);
+        if (range.protocol() != null) {
+            candidates = narrow(candidates, SeriesInfo::protocol, range.protocol(), "protocol", range);
+        }
+        candidates = narrow(candidates, SeriesInfo::host, range.host(), "host", range);
+        if (range.resolutionSeconds() > 0) {
+            List<SeriesInfo> atResolution = candidates.stream()
+                    .filter(s -> s.resolutionSeconds() == range.resolutionSeconds()).toList();
+            if (atResolution.isEmpty()) {
+                throw new InvalidQueryException("resolution", "must be a resolution the series is stored at, in seconds: "
+                        + candidates.stream().map(SeriesInfo::resolutionSeconds).distinct().sorted().toList(),
+                        range.resolutionSeconds() + "s");
+            }
+            candidates = atResolution;
+        }
+        Map<SeriesKey, List<Integer>> resolutions = new LinkedHashMap<>();
+        for (SeriesInfo info : candidates) {
+            resolutions.computeIfAbsent(info.series(), k -> new ArrayList<>()).add(info.resolutionSeconds());
+        }
+        resolutions.replaceAll((series, list) -> list.stream().distinct().sorted().toList());
+        return new SeriesMatch(store, range, resolutions);
+    }
+
+    public SeriesRange range() {
+        return range;
+    }
+
+    /** The protocols read, e.g. {@code [h2, http/1.1]} for an HTTP target queried without a protocol. */
+    public List<String> protocols() {
+        return resolutions.keySet().stream().map(SeriesKey::protocol).toList();
+    }
+
+    /** The finest resolution read: steps must be multiples of it, and the range starts on one of its windows. */
+    public int resolutionSeconds() {
+        return resolutionSeconds;
+    }
+
+    /** The windows of the whole range, as one step. */
+    public StepWindows windows() {
+        long finestMillis = resolutionSeconds * 1_000L;
+        long fromMillis = Math.floorDiv(range.fromMillis(), finestMillis) * finestMillis;
+        return windows(fromMillis, Math.max(range.toMillis() - fromMillis, 1));
+    }
+
+    /**
+     * The windows of the range in steps of {@code stepMillis}, a multiple of {@link #resolutionSeconds()};
+     * steps start at multiples of {@code stepMillis} (UTC), the first one at or before {@code from}.
+     */
+    public StepWindows windows(long stepMillis) {
+        if (stepMillis <= 0 || stepMillis % (resolutionSeconds * 1_000L) != 0) {
+            throw new IllegalArgumentException("step must be a positive multiple of " + resolutionSeconds + " s, got "
+                    + stepMillis + " ms");
+        }
+        return windows(Math.floorDiv(range.fromMillis(), stepMillis) * stepMillis, stepMillis);
+    }
+
+    private StepWindows windows(long fromMillis, long stepMillis) {
+        int stepCount = (int) Math.max(1, Math.ceilDiv(range.toMillis() - fromMillis, stepMillis));
+        List<List<WindowedHistogram>> steps = new ArrayList<>(stepCount);
+        for (int i = 0; i < stepCount; i++) {
+            steps.add(new ArrayList<>());
+        }
+        for (Map.Entry<SeriesKey, List<Integer>> series : resolutions.entrySet()) {
+            // a window may stand in for finer ones only if it never straddles two steps
+            List<Integer> usable = series.getValue().stream()
+                    .filter(seconds -> stepMillis % (seconds * 1_000L) == 0 || stepCount == 1).toList();
+            for (WindowedHistogram window : cover(series.getKey(), usable.isEmpty() ? series.getValue() : usable,
+                    fromMillis, range.toMillis())) {
+                int step = (int) Math.min(stepCount - 1, (window.getWindowStartMillis() - fromMillis) / stepMillis);
+                steps.get(step).add(window);
+            }
+        }
+        return new StepWindows(fromMillis, range.toMillis(), stepMillis, steps);
+    }
+
+    /**
+     * The fewest stored windows that cover {@code [fromMillis, toMillis)} exactly: closed rollup
+     * windows (1 h, then 1 min) wherever they lie wholly inside the range, and the finest windows for
+     * the rest, including the window that holds {@code toMillis}. A rollup not closed yet (the
+     * current hour) is simply not stored, so its span falls through to finer windows. The answer is
+     * the same as merging only the finest windows, since a rollup is exactly the sum of its windows;
+     * a 7-day query reads about 170 windows instead of 60 480.
+     */
+    private List<WindowedHistogram> cover(SeriesKey series, List<Integer> resolutionsSeconds, long fromMillis,
+                                          long toMillis) {
+        List<Integer> coarseFirst = resolutionsSeconds.stream().sorted(Comparator.reverseOrder()).toList();
+        List<WindowedHistogram> chosen = new ArrayList<>();
+        List<long[]> gaps = List.of(new long[] {fromMillis, toMillis});
+        for (int i = 0; i < coarseFirst.size() - 1; i++) {
+            long sizeMillis = coarseFirst.get(i) * 1_000L;
+            List<long[]> remaining = new ArrayList<>();
+            for (long[] gap : gaps) {
+                long firstStart = Math.ceilDiv(gap[0], sizeMillis) * sizeMillis;
+                long endOfLast = Math.floorDiv(gap[1], sizeMillis) * sizeMillis;
+                long cursor = gap[0];
+                if (endOfLast > firstStart) {
+                    for (WindowedHistogram window : store.windows(series, range.host(), coarseFirst.get(i), firstStart,
+                            endOfLast)) {
+                        if (window.getWindowStartMillis() > cursor) {
+                            remaining.add(new long[] {cursor, window.getWindowStartMillis()});
+                        }
+                        chosen.add(window);
+                        cursor = window.getWindowEndMillis();
+                    }
+                }
+                if (cursor < gap[1]) {
+                    remaining.add(new long[] {cursor, gap[1]});
+                }
+            }
+            gaps = remaining;
+        }
+        int finest = coarseFirst.getLast();
+        for (long[] gap : gaps) {
+            chosen.addAll(store.windows(series, range.host(), finest, gap[0], gap[1]));
+        }
+        return chosen;
+    }
+
+    private static List<SeriesInfo> narrow(List<SeriesInfo> candidates, Function<SeriesInfo, String> field,
+                                           String wanted, String parameter, SeriesRange range) {
+        List<SeriesInfo> matching = candidates.stream().filter(s -> wanted.equals(field.apply(s))).toList();
+        if (matching.isEmpty()) {
+            throw new UnknownSeriesException(parameter, wanted, "no stored series with " + range.describe()
+                    + " (nothing matches " + parameter + "=" + wanted + ")");
+        }
+        return matching;
+    }
+}
