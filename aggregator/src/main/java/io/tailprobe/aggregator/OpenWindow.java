@@ -38,6 +38,11 @@ final class OpenWindow {
     private final BucketCounts response;
     /** By index in {@link Phases#NAMES}; created on the first sample that has the phase. */
     private final BucketCounts[] phases = new BucketCounts[PHASE_COUNT];
+    /**
+     * The labels every sample (or window) added carries with the same value: a host's labels, and for a
+     * fleet-wide window those all its hosts share (a region, not an az). Null before the first one.
+     */
+    private Map<String, String> labels;
     /** The input offset of the first sample added; none for a rollup, which is made of windows. */
     private long firstOffset = Long.MAX_VALUE;
 
@@ -57,6 +62,7 @@ final class OpenWindow {
         OpenWindow window = new OpenWindow(HistogramKey.of(record), BucketCounts.decode(record.getServiceTimeHistogram()),
                 BucketCounts.decode(record.getResponseTimeHistogram()));
         window.sampleCount = record.getSampleCount();
+        window.labels = new HashMap<>(record.getLabels());
         record.getOutcomeCounts().forEach(window::addOutcomeCount);
         window.minServiceNanos = orElse(record.getMinServiceTimeNanos(), Long.MAX_VALUE);
         window.maxServiceNanos = orElse(record.getMaxServiceTimeNanos(), Long.MIN_VALUE);
@@ -96,6 +102,7 @@ final class OpenWindow {
     void add(LatencySample sample, long offset) {
         firstOffset = Math.min(firstOffset, offset);
         sampleCount++;
+        keepCommonLabels(sample.getLabels());
         outcomeCounts[sample.getOutcome().ordinal()]++;
         if (sample.getOutcome() != Outcome.OK) {
             return;
@@ -128,8 +135,20 @@ final class OpenWindow {
         return counts;
     }
 
+    /** Keeps only the labels {@code more} has with the same value; the first labels are taken whole. */
+    private void keepCommonLabels(Map<String, String> more) {
+        if (labels == null) {
+            labels = more == null ? new HashMap<>() : new HashMap<>(more);
+        } else if (!labels.equals(more)) {
+            labels.entrySet().removeIf(label -> more == null || !label.getValue().equals(more.get(label.getKey())));
+        }
+    }
+
     /** Adds every count and histogram of {@code other} (exact: histograms add). */
     void merge(OpenWindow other) {
+        if (other.labels != null) {
+            keepCommonLabels(other.labels);
+        }
         sampleCount += other.sampleCount;
         for (int i = 0; i < outcomeCounts.length; i++) {
             outcomeCounts[i] += other.outcomeCounts[i];
@@ -178,6 +197,7 @@ final class OpenWindow {
                 .setServiceTimeHistogram(ByteBuffer.wrap(service.encode()))
                 .setResponseTimeHistogram(ByteBuffer.wrap(response.encode()))
                 .setPhaseHistograms(phaseHistograms)
+                .setLabels(labels == null ? Map.of() : labels)
                 .build();
     }
 

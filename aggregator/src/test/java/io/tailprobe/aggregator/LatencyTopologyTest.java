@@ -122,6 +122,29 @@ class LatencyTopologyTest {
     }
 
     @Test
+    void host_windows_carry_their_labels_and_fleet_wide_and_rollup_windows_those_every_host_shares() {
+        for (String host : List.of("host-a", "host-b")) {
+            for (int i = 0; i < 3; i++) {
+                LatencySample sample = sample(host, T0_MILLIS + i * 1_000, 1_000_000L, 1_000_000L, Outcome.OK);
+                sample.setLabels(Map.of("region", "eu-west-1", "az", host.equals("host-a") ? "eu-west-1a" : "eu-west-1b"));
+                send(sample);
+            }
+        }
+        send(sample("host-a", T0_MILLIS + 70_000, 1_000_000L, 1_000_000L, Outcome.OK)); // closes the first minute
+
+        Map<HistogramKey, WindowedHistogram> emitted = readHistograms();
+
+        assertThat(emitted.get(new HistogramKey(SERIES, "host-b", 10, T0_MILLIS)).getLabels())
+                .isEqualTo(Map.of("region", "eu-west-1", "az", "eu-west-1b"));
+        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 10, T0_MILLIS)).getLabels())
+                .isEqualTo(Map.of("region", "eu-west-1"));
+        assertThat(emitted.get(new HistogramKey(SERIES, "host-a", 60, T0_MILLIS)).getLabels())
+                .isEqualTo(Map.of("region", "eu-west-1", "az", "eu-west-1a"));
+        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 60, T0_MILLIS)).getLabels())
+                .isEqualTo(Map.of("region", "eu-west-1"));
+    }
+
+    @Test
     void closed_base_windows_roll_up_exactly_into_minute_windows() {
         Random random = new Random(7);
         Map<Long, List<Long>> rawByMinute = new HashMap<>();

@@ -139,9 +139,9 @@ class KafkaHistogramStoreTopologyTest {
                     .as("the 10 s store holds only the 10 s topic's windows").isEqualTo(6);
         }
         assertThat(queries.series()).containsExactly(
-                new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 50_000),
-                new SeriesInfo("db", "tcp", "tcp", "*", 60, T0, T0 + 60_000),
-                new SeriesInfo("db", "tcp", "tcp", "*", 3_600, T0, T0));
+                new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0 + 50_000, Map.of()),
+                new SeriesInfo("db", "tcp", "tcp", "*", 60, T0, T0 + 60_000, Map.of()),
+                new SeriesInfo("db", "tcp", "tcp", "*", 3_600, T0, T0, Map.of()));
     }
 
     @Test
