@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Adds each sample to its host's tumbling window and emits the window when stream time passes its
  * end plus the grace period. A closing host window is added into its series' fleet-wide window
- * ({@code *}), emitted right after the hosts' windows of the same end, and into the host's and the
- * fleet's rollups, emitted when they close in turn: a sample is recorded once, and every
- * fleet-wide or coarser window is an exact sum of host windows.
+ * ({@code *}), emitted right after the hosts' windows of the same end, and into the host's rollups;
+ * a closing fleet-wide window into the fleet's rollups. Rollups are emitted when they close in
+ * turn: a sample is recorded once, and every fleet-wide or coarser window is an exact sum of host
+ * windows.
  *
  * <p>Open windows live in memory only, with their histograms as {@link BucketCounts}, so a sample
  * costs a few increments and nothing is written per sample. What a commit must hold is small: a
@@ -144,18 +145,14 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         if (readFromMillis != Long.MAX_VALUE) {
             history.committedRecords(Topics.histograms(resolutionSeconds), partition, readFromMillis, record -> {
                 HistogramKey key = HistogramKey.parse(new String(record.key(), StandardCharsets.UTF_8));
-                if (!isHostBase(key)) {
-                    return; // rollups, fleet-wide rollups included, are made of hosts' base windows
-                }
                 OpenWindow base = null;
                 for (int i = 0; i < rollupSeconds.length; i++) {
-                    if (key.windowStartMillis() >= firstOpenRollupStart[i]) {
+                    if (key.resolutionSeconds() == resolutionSeconds && key.windowStartMillis() >= firstOpenRollupStart[i]) {
                         if (base == null) {
                             base = OpenWindow.of(Topics.histogramSerde().decode(record.value()));
                             baseWindowsRead[0]++;
                         }
-                        rollUp(base, key.host(), rollupSeconds[i]);
-                        rollUp(base, HistogramKey.FLEET, rollupSeconds[i]);
+                        rollUp(base, rollupSeconds[i]);
                     }
                 }
             });
@@ -326,25 +323,44 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     private void emitClosedWindows() {
         while (!openByEndMillis.isEmpty() && openByEndMillis.firstKey() + graceMillis <= streamTimeMillis) {
-            List<OpenWindow> closing = openByEndMillis.pollFirstEntry().getValue();
-            // Hosts' base windows first: each one is added into its series' fleet-wide window (which
-            // opens now, with this end, and closes in the next round of this loop) and into its own
-            // and the fleet's rollups, which may close in this same pass.
-            closing.sort(CLOSING_ORDER);
-            for (OpenWindow window : closing) {
-                String storeKey = window.storeKey();
-                open.remove(storeKey);
-                if (isHostBase(window.key())) {
-                    forgetLatest(window);
-                    addToFleetAndRollups(window);
-                }
-                byte[] record = histogramSerializer.serialize(Topics.histograms(window.key().resolutionSeconds()),
-                        window.toRecord());
-                context.forward(new Record<>(storeKey, record, window.key().windowStartMillis()),
-                        LatencyTopology.HISTOGRAMS_SINK);
-                metrics.windowEmitted();
+            Map.Entry<Long, List<OpenWindow>> closing = openByEndMillis.pollFirstEntry();
+            List<OpenWindow> windows = closing.getValue();
+            windows.sort(CLOSING_ORDER);
+            // Hosts' base windows first, each added into its series' fleet-wide window (opened now,
+            // with this same end) and into the host's rollups; then those fleet-wide windows, each
+            // added into the fleet's rollups; then the rollups, which may close in this same pass.
+            int afterHostBases = 0;
+            while (afterHostBases < windows.size() && isHostBase(windows.get(afterHostBases).key())) {
+                OpenWindow hostBase = windows.get(afterHostBases++);
+                forgetLatest(hostBase);
+                HistogramKey key = hostBase.key();
+                openWindow(new HistogramKey(key.series(), HistogramKey.FLEET, resolutionSeconds, key.windowStartMillis()))
+                        .merge(hostBase);
+                close(hostBase);
+            }
+            List<OpenWindow> fleetBases = openByEndMillis.remove(closing.getKey());
+            if (fleetBases != null) {
+                fleetBases.sort(CLOSING_ORDER);
+                fleetBases.forEach(this::close);
+            }
+            for (OpenWindow rest : windows.subList(afterHostBases, windows.size())) {
+                close(rest);
             }
         }
+    }
+
+    /** Emits a closed window; a base window is first added into the rollups of its host (or the fleet). */
+    private void close(OpenWindow window) {
+        HistogramKey key = window.key();
+        open.remove(window.storeKey());
+        if (key.resolutionSeconds() == resolutionSeconds) {
+            for (int seconds : rollupSeconds) {
+                rollUp(window, seconds);
+            }
+        }
+        byte[] record = histogramSerializer.serialize(Topics.histograms(key.resolutionSeconds()), window.toRecord());
+        context.forward(new Record<>(window.storeKey(), record, key.windowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
+        metrics.windowEmitted();
     }
 
     private void forgetLatest(OpenWindow hostWindow) {
@@ -362,26 +378,12 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         return key.resolutionSeconds() == resolutionSeconds && !key.host().equals(HistogramKey.FLEET);
     }
 
-    /**
-     * A host's closed base window into its series' fleet-wide base window and into the host's and
-     * the fleet's rollups: fleet-wide windows are sums of host windows, so a sample is recorded once.
-     */
-    private void addToFleetAndRollups(OpenWindow hostBase) {
-        HistogramKey key = hostBase.key();
-        openWindow(new HistogramKey(key.series(), HistogramKey.FLEET, resolutionSeconds, key.windowStartMillis()))
-                .merge(hostBase);
-        for (int seconds : rollupSeconds) {
-            rollUp(hostBase, key.host(), seconds);
-            rollUp(hostBase, HistogramKey.FLEET, seconds);
-        }
-    }
-
-    /** Adds a closed base window into the rollup of {@code host} at {@code seconds} that holds it. */
-    private void rollUp(OpenWindow base, String host, int seconds) {
+    /** Adds a closed base window into the rollup at {@code seconds} of its host (or the fleet) that holds it. */
+    private void rollUp(OpenWindow base, int seconds) {
         HistogramKey baseKey = base.key();
         long sizeMillis = seconds * 1000L;
         long start = baseKey.windowStartMillis() - Math.floorMod(baseKey.windowStartMillis(), sizeMillis);
-        openWindow(new HistogramKey(baseKey.series(), host, seconds, start)).merge(base);
+        openWindow(new HistogramKey(baseKey.series(), baseKey.host(), seconds, start)).merge(base);
     }
 
     /**

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
@@ -261,36 +262,31 @@ public final class AggregatorThroughput {
 
     /** (b) */
     private static double bareStreams(String bootstrap, int samples, String guarantee, Path state) throws Exception {
-        AtomicLong count = new AtomicLong();
-        Topology topology = new Topology();
-        topology.addSource("source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), Topics.SAMPLES);
-        topology.addProcessor("touch", () -> new Processor<byte[], byte[], Void, Void>() {
-            private long bytes;
-
-            @Override
-            public void process(Record<byte[], byte[]> record) {
-                bytes += record.value().length;
-                count.incrementAndGet();
-            }
-        }, "source");
-        return runStreams(topology, streamsProperties(bootstrap, "bench-bare", guarantee, state), count::get, samples, 1);
+        long[] bytes = new long[1];
+        return perRecordStreams(bootstrap, samples, guarantee, state, "bench-bare", 1, value -> bytes[0] += value.length);
     }
 
     /** (e): (b) plus decoding each sample, the least any aggregator that reads the samples must do. */
     private static double decodingStreams(String bootstrap, int samples, String guarantee, Path state) throws Exception {
+        long[] nanos = new long[1];
+        return perRecordStreams(bootstrap, samples, guarantee, state, "bench-decode", 4,
+                value -> nanos[0] += Topics.sampleSerde().decode(value).getServiceTimeNanos());
+    }
+
+    /** A Streams app of one processor that does {@code perRecord} with each record's value, and counts. */
+    private static double perRecordStreams(String bootstrap, int samples, String guarantee, Path state,
+                                           String applicationId, int run, Consumer<byte[]> perRecord) throws Exception {
         AtomicLong count = new AtomicLong();
         Topology topology = new Topology();
         topology.addSource("source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), Topics.SAMPLES);
-        topology.addProcessor("decode", () -> new Processor<byte[], byte[], Void, Void>() {
-            private long nanos;
-
+        topology.addProcessor("per-record", () -> new Processor<byte[], byte[], Void, Void>() {
             @Override
             public void process(Record<byte[], byte[]> record) {
-                nanos += Topics.sampleSerde().decode(record.value()).getServiceTimeNanos();
+                perRecord.accept(record.value());
                 count.incrementAndGet();
             }
         }, "source");
-        return runStreams(topology, streamsProperties(bootstrap, "bench-decode", guarantee, state), count::get, samples, 4);
+        return runStreams(topology, streamsProperties(bootstrap, applicationId, guarantee, state), count::get, samples, run);
     }
 
     /** (c) */
