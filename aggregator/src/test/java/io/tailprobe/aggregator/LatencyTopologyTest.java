@@ -9,6 +9,8 @@ import io.tailprobe.schemas.Outcome;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +24,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
+import org.apache.avro.SchemaNormalization;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -253,6 +256,38 @@ class LatencyTopologyTest {
         Map<HistogramKey, WindowedHistogram> emitted = readHistograms();
         assertThat(emitted).containsOnlyKeys(new HistogramKey(SERIES, "host-a", 10, T0_MILLIS),
                 new HistogramKey(SERIES, HistogramKey.FLEET, 10, T0_MILLIS));
+    }
+
+    @Test
+    void samples_written_with_the_previous_schema_version_are_counted_like_todays() throws Exception {
+        long v1Fingerprint = SchemaNormalization.parsingFingerprint64(GoldenSampleFiles.schema());
+        assertThat(v1Fingerprint).isNotEqualTo(SchemaNormalization.parsingFingerprint64(LatencySample.getClassSchema()));
+        for (int i = 0; i < GoldenSampleFiles.FILES; i++) {
+            byte[] golden = GoldenSampleFiles.read(i);
+            assertThat(ByteBuffer.wrap(golden, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong())
+                    .as("golden sample %d is written with v1", i).isEqualTo(v1Fingerprint);
+            samples.pipeInput(GoldenSampleFiles.SERIES_KEY, golden);
+        }
+        driver.advanceWallClockTime(Duration.ofSeconds(31)); // idle: the window closes on the wall clock
+
+        Map<HistogramKey, WindowedHistogram> emitted = readHistograms();
+        SeriesKey golden = new SeriesKey("golden-db", "tcp", "tcp");
+        long start = GoldenSampleFiles.WINDOW_START_MILLIS;
+        WindowedHistogram fleet = emitted.get(new HistogramKey(golden, HistogramKey.FLEET, 10, start));
+        assertThat(fleet.getSampleCount()).isEqualTo(10);
+        assertThat(fleet.getOutcomeCounts()).containsOnly(Map.entry("OK", 8L), Map.entry("TIMEOUT", 1L),
+                Map.entry("REFUSED", 1L));
+        assertThat(LatencyHistograms.decode(fleet.getResponseTimeHistogram()).getTotalCount()).isEqualTo(8);
+        assertThat(fleet.getMinResponseTimeNanos()).isEqualTo(1_000_000L);
+        assertThat(fleet.getMaxResponseTimeNanos()).isEqualTo(13_000_000L);
+        assertThat(LatencyHistograms.decode(fleet.getPhaseHistograms().get("connect")).getTotalCount()).isEqualTo(1);
+        assertThat(fleet.getLabels()).isEqualTo(Map.of("region", "eu-west-1"));
+        WindowedHistogram hostA = emitted.get(new HistogramKey(golden, "old-agent-a", 10, start));
+        assertThat(hostA.getSampleCount()).isEqualTo(6);
+        assertThat(hostA.getLabels()).isEqualTo(Map.of("region", "eu-west-1", "az", "eu-west-1a"));
+        assertThat(emitted.get(new HistogramKey(golden, "old-agent-b", 10, start)).getSampleCount()).isEqualTo(4);
+        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(metrics.deadLetters(DeadLetterReason.UNDECODABLE)).isZero();
     }
 
     private void send(LatencySample sample) {

@@ -31,6 +31,9 @@ import org.apache.kafka.common.utils.Time;
  * Not for production: one node, no replication.
  */
 public final class EmbeddedKafka implements AutoCloseable {
+    /** The name of the listener clients connect to, PLAINTEXT unless the overrides map it otherwise. */
+    public static final String CLIENT_LISTENER = "CLIENT";
+
     private final KafkaRaftServer server;
     private final Path dataDir;
     private final boolean deleteOnClose;
@@ -55,6 +58,20 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @param overrides broker properties that win over the defaults, e.g. a SASL listener
      */
     public static EmbeddedKafka start(int port, Path dataDir, Map<String, String> overrides) {
+        return start(port, dataDir, overrides, Map.of());
+    }
+
+    /**
+     * A broker whose client listener ({@value #CLIENT_LISTENER}) the overrides may secure, e.g. SASL/PLAIN:
+     * {@code listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT},
+     * {@code sasl.enabled.mechanisms=PLAIN}, {@code sasl.mechanism.inter.broker.protocol=PLAIN} and the
+     * users in {@code listener.name.client.plain.sasl.jaas.config}. The controller listener stays plain.
+     *
+     * @param clientProperties what a client needs to connect (security.protocol, sasl.*), used to wait
+     *     until the broker answers
+     */
+    public static EmbeddedKafka start(int port, Path dataDir, Map<String, String> overrides,
+                                      Map<String, String> clientProperties) {
         int clientPort = port == 0 ? freePort() : port;
         int controllerPort = freePort();
         boolean temporary = dataDir == null;
@@ -64,11 +81,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             props.put("process.roles", "broker,controller");
             props.put("node.id", "1");
             props.put("controller.quorum.voters", "1@localhost:" + controllerPort);
-            props.put("listeners", "PLAINTEXT://localhost:" + clientPort + ",CONTROLLER://localhost:" + controllerPort);
-            props.put("advertised.listeners", "PLAINTEXT://localhost:" + clientPort);
-            props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            props.put("listeners", CLIENT_LISTENER + "://localhost:" + clientPort + ",CONTROLLER://localhost:" + controllerPort);
+            props.put("advertised.listeners", CLIENT_LISTENER + "://localhost:" + clientPort);
+            props.put("listener.security.protocol.map", CLIENT_LISTENER + ":PLAINTEXT,CONTROLLER:PLAINTEXT");
             props.put("controller.listener.names", "CONTROLLER");
-            props.put("inter.broker.listener.name", "PLAINTEXT");
+            props.put("inter.broker.listener.name", CLIENT_LISTENER);
             props.put("log.dirs", dir.resolve("logs").toString());
             props.put("offsets.topic.replication.factor", "1");
             props.put("offsets.topic.num.partitions", "1");
@@ -89,7 +106,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props), Time.SYSTEM);
             server.startup();
             EmbeddedKafka kafka = new EmbeddedKafka(server, dir, temporary, clientPort);
-            kafka.awaitReady(Duration.ofSeconds(60));
+            kafka.awaitReady(clientProperties, Duration.ofSeconds(60));
             return kafka;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the embedded broker's data folder", e);
@@ -126,8 +143,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         return Uuid.randomUuid().toString();
     }
 
-    private void awaitReady(Duration timeout) {
+    private void awaitReady(Map<String, String> clientProperties, Duration timeout) {
         Properties props = new Properties();
+        props.putAll(clientProperties);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = Admin.create(props)) {

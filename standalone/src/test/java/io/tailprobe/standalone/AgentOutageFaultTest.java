@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.tailprobe.agent.AgentConfig;
+import io.tailprobe.aggregator.Aggregator;
+import io.tailprobe.aggregator.AggregatorConfig;
+import io.tailprobe.aggregator.DeadLetterReason;
 import io.tailprobe.agent.AgentMetrics;
 import io.tailprobe.agent.spool.Spool;
 import io.tailprobe.common.KafkaSettings;
+import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.TopicSpecs;
 import io.tailprobe.schemas.Topics;
@@ -53,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * targets every 100 ms (100 samples/s) on a loopback server, and the broker stopped for a while. Every
  * sample the agent probed must reach {@code latency.samples} (read {@code read_committed}), once, and
  * each series' samples in the order they were probed; each test logs its figures (produced, in the
- * topic, lost, duplicated), which docs/RELIABILITY.md quotes.
+ * topic, lost, duplicated), which docs/RELIABILITY.md quotes. The outage test also runs the aggregator in
+ * this JVM throughout, with a {@code window.grace} that covers the outage, and holds the fleet-wide
+ * windows of the agent's series to the same count.
  *
  * <p>The broker is Kafka's own KRaft server in this JVM ({@link EmbeddedKafka}), stopped and started
  * again on the same port and data folder, as a real broker restarts (a container would come back on
@@ -74,6 +80,11 @@ class AgentOutageFaultTest {
     private static final String SPOOL_DEPTH = "tailprobe_agent_spool_samples";
     private static final String OLDEST_AGE = "tailprobe_agent_spool_oldest_sample_age_seconds";
     private static final String QUEUE_DROPPED = "tailprobe_agent_samples_dropped_total";
+    /**
+     * The aggregator's grace in the outage test: the samples of an outage count in the live windows only
+     * when the grace covers it (60 s, plus the agent's switch to the spool and the drain); see RELIABILITY.md.
+     */
+    private static final Duration GRACE_COVERING_THE_OUTAGE = Duration.ofSeconds(90);
 
     static int brokerPort;
     static EmbeddedKafka broker;
@@ -120,7 +131,11 @@ class AgentOutageFaultTest {
         double switchSeconds;
         double spooledAtDrain;
         double drainSeconds;
-        try (ServiceProcess agent = startAgent(agentId, httpPort, work.resolve("outage-spool"), agentLog)) {
+        AgentTotals totals;
+        Map<String, Long> windowCounts;
+        long lateDeadLetters;
+        try (Aggregator aggregator = Aggregator.start(aggregatorConfig());
+             ServiceProcess agent = startAgent(agentId, httpPort, work.resolve("outage-spool"), agentLog)) {
             // Step 1: the broker is up, the agent sends directly.
             await("agent sending (log " + agentLog + ")").atMost(Duration.ofSeconds(60))
                     .until(() -> metric(httpPort, SENT) >= 300);
@@ -149,18 +164,25 @@ class AgentOutageFaultTest {
             assertThat(metric(httpPort, QUEUE_DROPPED)).isZero();
             assertThat(spoolDrops(httpPort)).isZero();
             agent.stop();
+            totals = totals(agentLog);
+
+            // Step 4: the aggregator, running throughout, counts every sample in the fleet-wide windows
+            // of the agent's series, once the last ones close (idle, then the grace).
+            windowCounts = awaitFleetWindowCounts(agentId + "-t", totals.probed());
+            lateDeadLetters = aggregator.metrics().deadLetters(DeadLetterReason.LATE);
         }
 
-        // Step 4: every sample the agent probed is in the topic once, each series in order.
-        AgentTotals totals = totals(agentLog);
+        // Step 5: every sample the agent probed is in the topic once, each series in order.
         List<ConsumerRecord<String, LatencySample>> records = samplesOf(agentId);
         Figures figures = Figures.of(records, 0, totals.probed() - 1);
+        long counted = windowCounts.values().stream().mapToLong(Long::longValue).sum();
         LOG.info("FAULT outage-60s: switched to the spool {} s after the broker began to stop, {} samples spooled, "
                         + "spool drained {} s after the broker began to start (its start-up included); produced {}, "
-                        + "in topic {} ({} distinct), lost {}, duplicated {}, out of order within a series {}",
+                        + "in topic {} ({} distinct), lost {}, duplicated {}, out of order within a series {}; "
+                        + "counted in {} fleet-wide 10 s windows {}, dead-lettered as late {}",
                 String.format("%.1f", switchSeconds), (long) spooledAtDrain, String.format("%.1f", drainSeconds),
                 totals.probed(), records.size(), figures.distinct(), figures.lost().size(),
-                figures.duplicated().size(), figures.outOfOrder());
+                figures.duplicated().size(), figures.outOfOrder(), windowCounts.size(), counted, lateDeadLetters);
         assertThat(switchSeconds).as("the switch happens within seconds").isLessThan(10.0);
         assertThat(totals.leftInSpool()).isZero();
         assertThat(totals.sent()).isEqualTo(totals.probed());
@@ -168,6 +190,8 @@ class AgentOutageFaultTest {
         assertThat(figures.duplicated()).isEmpty();
         assertThat(figures.outOfOrder()).isZero();
         assertThat(records).hasSize((int) totals.probed());
+        assertThat(counted).as("samples counted in the aggregates").isEqualTo(totals.probed());
+        assertThat(lateDeadLetters).isZero();
     }
 
     @Test
@@ -274,6 +298,61 @@ class AgentOutageFaultTest {
         }
         Path config = Files.writeString(work.resolve(agentId + ".yaml"), yaml);
         return ServiceProcess.start(log, "agent", config, List.of());
+    }
+
+    /** An aggregator of the 10 s windows whose grace covers the outage; default rollups, idle close and guarantee. */
+    private static AggregatorConfig aggregatorConfig() {
+        AggregatorConfig defaults = AggregatorConfig.defaults();
+        return new AggregatorConfig(Map.of(KafkaSettings.BOOTSTRAP_SERVERS, "localhost:" + brokerPort),
+                new AggregatorConfig.Streams("outage-aggregator", work.resolve("outage-aggregator"),
+                        defaults.streams().processingGuarantee(), 1, defaults.streams().commitInterval()),
+                new AggregatorConfig.Window(defaults.window().size(), GRACE_COVERING_THE_OUTAGE,
+                        defaults.window().idleClose()),
+                defaults.topics(), defaults.maxLatency(), new AggregatorConfig.Http(0));
+    }
+
+    /**
+     * Waits until the fleet-wide 10 s windows of the targets starting with {@code prefix} hold
+     * {@code expected} samples in all (read {@code read_committed}, as the query API reads them), and
+     * returns their counts by key; fails on a window emitted twice.
+     */
+    private static Map<String, Long> awaitFleetWindowCounts(String prefix, long expected) {
+        Map<String, Long> counts = new HashMap<>();
+        await("fleet-wide windows of " + prefix + "* adding up to " + expected)
+                .atMost(GRACE_COVERING_THE_OUTAGE.plusSeconds(90)).pollInterval(Duration.ofSeconds(2))
+                .untilAsserted(() -> {
+                    counts.clear();
+                    for (ConsumerRecord<String, byte[]> record : committed(Topics.histograms(10))) {
+                        HistogramKey key = HistogramKey.parse(record.key());
+                        if (key.series().target().startsWith(prefix) && key.host().equals(HistogramKey.FLEET)) {
+                            assertThat(counts.put(record.key(), Topics.histogramSerde().decode(record.value())
+                                    .getSampleCount())).as("window %s emitted twice", record.key()).isNull();
+                        }
+                    }
+                    assertThat(counts.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(expected);
+                });
+        return counts;
+    }
+
+    /** Every committed record of {@code topic}, from the beginning to its end as of now. */
+    private static List<ConsumerRecord<String, byte[]>> committed(String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer =
+                     new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
     }
 
     /** One figure from the agent's /metrics (the sample's value, or the sum over its labels); 0 if absent. */

@@ -119,6 +119,12 @@ class HistogramTopicsTest {
         Map<Integer, Duration> retention = Map.of(7_200, Duration.ofDays(30), 86_400, Duration.ofDays(3650));
 
         List<String> first = TopicSpecs.ensureHistograms(admin, (short) 1, retention);
+        // The controller commits a change before the broker that describes configs has applied it.
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            Config applied = topicConfigs(Topics.histograms(7_200)).get(Topics.histograms(7_200));
+            return applied.get(TopicConfig.RETENTION_MS_CONFIG).value().equals(String.valueOf(30 * DAY_MILLIS))
+                    && applied.get(TopicConfig.CLEANUP_POLICY_CONFIG).value().equals("compact,delete");
+        });
         List<String> second = TopicSpecs.ensureHistograms(admin, (short) 1, retention);
 
         assertThat(first).containsExactly(

@@ -2,6 +2,7 @@ package io.tailprobe.standalone;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +48,11 @@ final class ServiceProcess implements AutoCloseable {
         Process process = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         return new ServiceProcess(process, log);
+    }
+
+    /** Waits up to {@code timeout} for the process to end by itself: its exit code, or null while it runs. */
+    Integer waitFor(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
     }
 
     boolean isAlive() {

@@ -67,6 +67,8 @@ public final class QueryApi implements AutoCloseable {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.jsonMapper(new JavalinJackson(mapper, false));
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            cfg.jetty.modifyServletContextHandler(context -> context.setErrorHandler(new JsonErrorHandler()));
             // every route is a GET: any other method gets 405, and nothing served can change stored data
             cfg.http.prefer405over404 = true;
             List<String> origins = config.http().corsOriginList();

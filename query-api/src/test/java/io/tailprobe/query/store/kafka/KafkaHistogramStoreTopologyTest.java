@@ -2,15 +2,23 @@ package io.tailprobe.query.store.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.assertj.core.api.Assertions.within;
 
+import io.tailprobe.query.GoldenWindowFiles;
 import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.TestWindows;
+import io.tailprobe.query.percentile.PercentileQuery;
+import io.tailprobe.query.percentile.PercentileResult;
+import io.tailprobe.query.percentile.PercentileService;
+import io.tailprobe.query.percentile.SeriesRange;
+import io.tailprobe.query.store.InMemoryHistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +27,7 @@ import java.util.Spliterators;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.stream.StreamSupport;
+import org.apache.avro.SchemaNormalization;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
@@ -196,6 +205,36 @@ class KafkaHistogramStoreTopologyTest {
         byte[] encoded = SeriesSpan.serde().serializer().serialize("index", labelled);
         assertThat(SeriesSpan.serde().deserializer().deserialize("index", encoded)).isEqualTo(labelled);
         assertThat(SeriesSpan.serde().serializer().serialize("index", span)).isEqualTo(legacy);
+    }
+
+    @Test
+    void windows_written_with_the_previous_schema_version_are_served_in_either_histogram_encoding() throws Exception {
+        long v1Fingerprint = SchemaNormalization.parsingFingerprint64(GoldenWindowFiles.schema());
+        assertThat(v1Fingerprint).isNotEqualTo(SchemaNormalization.parsingFingerprint64(WindowedHistogram.getClassSchema()));
+        GoldenWindowFiles.read().forEach((key, golden) -> {
+            assertThat(ByteBuffer.wrap(golden, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong())
+                    .as("golden window %s is written with v1", key).isEqualTo(v1Fingerprint);
+            rawHistograms.pipeInput(key.encode(), golden);
+        });
+        SeriesKey golden = GoldenWindowFiles.SERIES;
+        long start = GoldenWindowFiles.FIRST_START_MILLIS;
+
+        List<WindowedHistogram> fleet = queries.windows(golden, "*", 10, start, start + 20_000);
+
+        assertThat(fleet).extracting(WindowedHistogram::getWindowStartMillis, WindowedHistogram::getSampleCount)
+                .containsExactly(tuple(start, 5L), tuple(start + 10_000, 2L));
+        assertThat(fleet).allSatisfy(window -> assertThat(window.getLabels()).isEmpty());
+        assertThat(queries.series()).extracting(SeriesInfo::host).containsExactly("*", "old-agent-a");
+        InMemoryHistogramStore served = new InMemoryHistogramStore();
+        served.putAll(fleet);
+        PercentileResult result = new PercentileService(served).percentiles(new PercentileQuery(
+                new SeriesRange(golden.target(), golden.probeType(), null, "*", start, start + 20_000, 0),
+                List.of(0.5, 1.0), List.of()));
+        assertThat(result.count()).isEqualTo(7);
+        assertThat(result.outcomes()).containsOnly(Map.entry("OK", 6L), Map.entry("TIMEOUT", 1L));
+        assertThat(result.responseTime().count()).as("compressed and V2 histograms both read").isEqualTo(6);
+        assertThat(result.responseTime().quantilesMillis().get("0.5")).isCloseTo(3.0, within(0.003));
+        assertThat(result.responseTime().maxMillis()).isEqualTo(11.0);
     }
 
     private static WindowedHistogram labelled(WindowedHistogram window, Map<String, String> labels) {
