@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,9 +29,12 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -60,6 +64,7 @@ public final class QueryLoad {
     private static final int HOSTS = 10;
     private static final int SAMPLES_PER_HOST_WINDOW = BASE_SECONDS;
     private static final long DAY_MILLIS = 86_400_000L;
+    private static final String APPLICATION_ID = "bench-query-api";
 
     private QueryLoad() {}
 
@@ -85,12 +90,13 @@ public final class QueryLoad {
         long startNanos = System.nanoTime();
         QueryService service = QueryService.start(new QueryApiConfig(
                 Map.of(KafkaSettings.BOOTSTRAP_SERVERS, kafka.bootstrapServers()), new QueryApiConfig.Http(port),
-                new QueryApiConfig.Streams("bench-query-api", dataDir.resolve("query-state").toString(), ""),
+                new QueryApiConfig.Streams(APPLICATION_ID, dataDir.resolve("query-state").toString(), ""),
                 Duration.ofDays(31)));
         HttpClient http = HttpClient.newHttpClient();
         URI ready = URI.create("http://localhost:" + port + "/ready");
-        while (http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
-            Thread.sleep(1_000); // polling a server in another thread's hands, not synchronizing with it
+        while (http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding()).statusCode() != 200
+                || !processedToTheEnd(kafka.bootstrapServers())) {
+            Thread.sleep(1_000); // polling a server in other threads' hands, not synchronizing with them
         }
         System.out.printf(Locale.ROOT, "query API ready on port %d after %.1f s (JDK %s, %d cores)%n", port,
                 (System.nanoTime() - startNanos) / 1e9, Runtime.version(), Runtime.getRuntime().availableProcessors());
@@ -100,6 +106,31 @@ public final class QueryLoad {
             kafka.close();
         }));
         Thread.currentThread().join();
+    }
+
+    /**
+     * Whether the query application has committed every histogram record as processed. {@code /ready}
+     * alone is not enough here: it turns 200 once the consumer has fetched to the end, while millions of
+     * fetched records may still wait to be processed.
+     */
+    private static boolean processedToTheEnd(String bootstrap) throws Exception {
+        try (Admin admin = Admin.create(Map.<String, Object>of(KafkaSettings.BOOTSTRAP_SERVERS, bootstrap))) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(APPLICATION_ID)
+                    .partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int seconds : List.of(BASE_SECONDS, 60, 3_600)) {
+                for (int p = 0; p < PARTITIONS; p++) {
+                    latest.put(new TopicPartition(Topics.histograms(seconds), p), OffsetSpec.latest());
+                }
+            }
+            for (var end : admin.listOffsets(latest).all().get().entrySet()) {
+                OffsetAndMetadata done = committed.get(end.getKey());
+                if (end.getValue().offset() > 0 && (done == null || done.offset() < end.getValue().offset())) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** Writes {@code days} days of windows ending at {@code endMillis} of {@code series} series at 10 s, 1 min and 1 h. */
@@ -188,8 +219,9 @@ public final class QueryLoad {
 
         private void send(Rollup window) {
             WindowedHistogram histogram = window.toWindow(series);
-            producer.send(new ProducerRecord<>(Topics.histograms(window.seconds), HistogramKey.of(histogram).encode(),
-                    Topics.histogramSerde().encode(histogram)));
+            // in the series' partition, as the aggregator writes it: the query API reads a series from there
+            producer.send(new ProducerRecord<>(Topics.histograms(window.seconds), Topics.seriesPartition(series,
+                    PARTITIONS), HistogramKey.of(histogram).encode(), Topics.histogramSerde().encode(histogram)));
             written++;
         }
     }
