@@ -116,6 +116,10 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
+        // A task whose commit failed under exactly-once (TaskCorruptedException) is closed dirty and
+        // initialized again with this same processor: its windows in memory hold samples the commit did
+        // not, which the restore below and the re-read input would add a second time.
+        forgetOpenWindows();
         this.checkpoint = context.getStateStore(CHECKPOINT_STORE);
         Long next = checkpoint.get(NEXT_OFFSET_KEY);
         if (next != null) {
@@ -127,6 +131,17 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         commitHooks.register(context.taskId(), this::writeCheckpoint);
         lastRecordWallMillis = context.currentSystemTimeMs();
         context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::closeIdleWindows);
+    }
+
+    private void forgetOpenWindows() {
+        open.clear();
+        bySeries.clear();
+        openByEndMillis.clear();
+        streamTimeMillis = Long.MIN_VALUE;
+        nextOffset = -1;
+        checkpointedStreamTimeMillis = Long.MIN_VALUE;
+        checkpointedNextOffset = -1;
+        checkpointedReplayFromOffset = -1;
     }
 
     /** Rebuilds the windows open at the checkpoint: rollups from emitted base windows, base windows from samples. */

@@ -170,10 +170,10 @@ class KafkaSecurityPassthroughTest {
                     .isNotNull().isNotZero();
             assertThat(Files.readString(aggregatorLog)).contains("Authentication failed");
 
-            await("the agent naming the failure (log " + agentLog + ")").atMost(Duration.ofSeconds(60))
-                    .until(() -> Files.readString(agentLog).contains("Authentication failed"));
+            await("the agent naming the failure and spooling (log " + agentLog + ")").atMost(Duration.ofSeconds(60))
+                    .until(() -> Files.readString(agentLog).contains("Authentication failed")
+                            && agentMetric(agentPort, "tailprobe_agent_samples_spooled_total") > 0);
             assertThat(agentMetric(agentPort, "tailprobe_agent_samples_sent_total")).isZero();
-            assertThat(agentMetric(agentPort, "tailprobe_agent_samples_spooled_total")).isPositive();
         }
     }
 
