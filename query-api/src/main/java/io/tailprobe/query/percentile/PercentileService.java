@@ -49,8 +49,7 @@ public final class PercentileService {
 
     /** The stored series matching {@code filter}, sorted by target, probe type, protocol, host, resolution. */
     public List<SeriesInfo> series(SeriesFilter filter) {
-        return (filter.target() == null ? store.series() : store.series(filter.target())).stream()
-                .filter(filter::matches).toList();
+        return store.series().stream().filter(filter::matches).toList();
     }
 
     /**
