@@ -25,10 +25,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -36,12 +34,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -336,23 +329,7 @@ class AgentOutageFaultTest {
 
     /** Every committed record of {@code topic}, from the beginning to its end as of now. */
     private static List<ConsumerRecord<String, byte[]>> committed(String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer =
-                     new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-        }
-        return records;
+        return CommittedRecords.of(broker.bootstrapServers(), topic);
     }
 
     /** One figure from the agent's /metrics (the sample's value, or the sum over its labels); 0 if absent. */
@@ -420,29 +397,13 @@ class AgentOutageFaultTest {
         }
     }
 
-    /** The agent's samples in {@code latency.samples}, partition by partition in offset order. */
+    /** The agent's samples in {@code latency.samples}, each partition's in offset order. */
     private static List<ConsumerRecord<String, LatencySample>> samplesOf(String agentId) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         List<ConsumerRecord<String, LatencySample>> records = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer =
-                     new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.SAMPLES).stream()
-                    .map(p -> new TopicPartition(Topics.SAMPLES, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            Set<TopicPartition> done = new HashSet<>();
-            while (done.size() < partitions.size()) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    LatencySample sample = Topics.sampleSerde().decode(r.value());
-                    if (sample.getHost().equals(agentId)) {
-                        records.add(new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), r.key(), sample));
-                    }
-                }
-                partitions.stream().filter(p -> consumer.position(p) >= end.get(p)).forEach(done::add);
+        for (ConsumerRecord<String, byte[]> r : committed(Topics.SAMPLES)) {
+            LatencySample sample = Topics.sampleSerde().decode(r.value());
+            if (sample.getHost().equals(agentId)) {
+                records.add(new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), r.key(), sample));
             }
         }
         return records;

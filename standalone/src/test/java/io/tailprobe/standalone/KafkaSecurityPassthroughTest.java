@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tailprobe.common.KafkaSettings;
-import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.Topics;
 import java.io.IOException;
 import java.net.URI;
@@ -26,11 +25,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -197,25 +191,8 @@ class KafkaSecurityPassthroughTest {
     private static long samplesInTopic() {
         Map<String, Object> props = new HashMap<>(clientSecurity(USER, PASSWORD));
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        long count = 0;
-        try (KafkaConsumer<String, byte[]> consumer =
-                     new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.SAMPLES).stream()
-                    .map(p -> new TopicPartition(Topics.SAMPLES, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    LatencySample sample = Topics.sampleSerde().decode(record.value());
-                    if (sample.getTarget().equals(TARGET)) {
-                        count++;
-                    }
-                }
-            }
-        }
-        return count;
+        return CommittedRecords.of(props, Topics.SAMPLES).stream()
+                .filter(record -> Topics.sampleSerde().decode(record.value()).getTarget().equals(TARGET)).count();
     }
 
     /** The samples a percentile query counted, or -1 while the query API cannot answer it. */
