@@ -2,7 +2,7 @@
 # Probe rate of one agent next to blackbox_exporter's (issue 3); see docs/PERFORMANCE.md.
 #
 #   sudo bash bench/probe-rate.sh [RATES [INTERVAL_MS [MEASURE_S [WARMUP_S]]]]
-#       (defaults "5000 10000 20000 30000 40000" 100 25 10)
+#       (defaults "1000 2000 3000 4000 5000 10000 20000" 100 20 10)
 #
 # Everything runs in a fresh network namespace (tp-rate, loopback only), so its /proc/net counters
 # count this benchmark's connections and nothing else, and nothing leaves it:
@@ -17,9 +17,9 @@
 # the offered probes OK, and its ratio to blackbox_exporter's. Raw output in bench/target/probe-rate/.
 set -euo pipefail
 
-RATES=${1:-${RATES:-"5000 10000 20000 30000 40000"}}
+RATES=${1:-${RATES:-"1000 2000 3000 4000 5000 10000 20000"}}
 INTERVAL_MS=${2:-${INTERVAL_MS:-100}}
-MEASURE_S=${3:-${MEASURE_S:-25}}
+MEASURE_S=${3:-${MEASURE_S:-20}}
 WARMUP_S=${4:-${WARMUP_S:-10}}
 FIRST_PORT=${FIRST_PORT:-17000}
 PORTS=${PORTS:-16}
