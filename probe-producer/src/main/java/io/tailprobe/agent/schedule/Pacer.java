@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * one every 200 µs on average rather than all 500 at the same instant. Measured on a 2-core VM
  * (bench/probe-rate.sh, 5,000 probes/s): with one shared {@code t0} the median probe started 66 ms
  * late, lag the agent inflicted on itself and charged to the targets' response times; with phases,
- * 0.56 ms.
+ * 0.2–1.2 ms (docs/PERFORMANCE.md).
  */
 public final class Pacer implements Runnable {
     public static final Duration DEFAULT_MAX_BACKLOG = Duration.ofSeconds(10);
