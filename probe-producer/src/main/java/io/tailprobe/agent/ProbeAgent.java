@@ -113,8 +113,10 @@ public final class ProbeAgent implements AutoCloseable {
         }
     }
 
+    /** Starts a target's schedule at its phase after {@code startNanos} (see {@link Pacer#phaseNanos}). */
     private void startPacer(PlannedTarget planned, long startNanos) {
-        Pacer pacer = new Pacer(agentId, planned, ticker, startNanos, Pacer.DEFAULT_MAX_BACKLOG, sequence,
+        long phaseNanos = Pacer.phaseNanos(agentId, planned.key(), planned.interval());
+        Pacer pacer = new Pacer(agentId, planned, ticker, startNanos + phaseNanos, Pacer.DEFAULT_MAX_BACKLOG, sequence,
                 metrics, sinkQueue);
         Thread thread = Thread.ofVirtual().name("pacer-" + planned.key()).start(pacer);
         running.put(planned.key(), new Running(planned, pacer, thread));

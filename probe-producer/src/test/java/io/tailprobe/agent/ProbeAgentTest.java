@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.tailprobe.agent.AgentConfig.Target;
+import io.tailprobe.agent.schedule.Pacer;
 import io.tailprobe.agent.sink.SampleSink;
 import io.tailprobe.common.ConfigException;
 import io.tailprobe.schemas.LatencySample;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -100,6 +102,37 @@ class ProbeAgentTest {
                     .contains("tailprobe_agent_sample_send_failures_total 0.0");
         }
         assertThat(sinkClosed).isTrue();
+    }
+
+    @Test
+    void each_target_starts_at_its_own_phase_of_the_interval_not_all_at_once() throws Exception {
+        Duration interval = Duration.ofMillis(200);
+        List<String> names = List.of("a", "b", "c", "d", "e", "f", "g", "h");
+        try (TestTcpServer server = TestTcpServer.acceptOnly();
+             ProbeAgent agent = ProbeAgent.start(new AgentConfig(new AgentConfig.Agent("phase-test", null),
+                     new AgentConfig.Http(0), null, null, names.stream()
+                     .map(name -> new Target(name, "tcp", server.address(), interval, Duration.ofSeconds(1), null, null,
+                             Map.of()))
+                     .toList()), memory)) {
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> samples.stream().map(LatencySample::getTarget).distinct().count() == names.size());
+
+            Map<String, Long> firstScheduledMicros = new HashMap<>();
+            samples.forEach(s -> firstScheduledMicros.putIfAbsent(s.getTarget(), s.getScheduledStartMicros()));
+            long phaseOfA = Pacer.phaseNanos(agent.agentId(), "a", interval);
+            long intervalMicros = interval.toNanos() / 1_000;
+            assertThat(names).allSatisfy(name -> {
+                long expectedMicros = (Pacer.phaseNanos(agent.agentId(), name, interval) - phaseOfA) / 1_000;
+                long offsetMicros = firstScheduledMicros.get(name) - firstScheduledMicros.get("a");
+                assertThat(Math.floorMod(offsetMicros - expectedMicros, intervalMicros))
+                        .as("%s's slots relative to a's (µs, within the rounding to µs)", name)
+                        .satisfiesAnyOf(d -> assertThat(d).isLessThanOrEqualTo(1L),
+                                d -> assertThat(d).isGreaterThanOrEqualTo(intervalMicros - 1));
+            });
+            assertThat(firstScheduledMicros.values().stream().mapToLong(Long::longValue).summaryStatistics())
+                    .as("first slots of 8 targets")
+                    .satisfies(first -> assertThat(first.getMax() - first.getMin()).isGreaterThan(intervalMicros / 4));
+        }
     }
 
     @Test

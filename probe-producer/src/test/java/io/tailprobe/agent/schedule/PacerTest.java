@@ -12,6 +12,7 @@ import io.tailprobe.schemas.Outcome;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -191,5 +192,30 @@ class PacerTest {
         // Slot 1 waited 1990 ms; each later slot catches up by 9 ms (1 ms service on a 10 ms schedule).
         assertThat(samples.get(1).getResponseTimeNanos()).isEqualTo(1_991 * MS);
         assertThat(samples.get(2).getResponseTimeNanos()).isEqualTo(1_982 * MS);
+    }
+
+    @Test
+    void a_targets_phase_is_fixed_by_agent_and_target_and_lies_within_its_interval() {
+        Duration interval = Duration.ofMillis(100);
+
+        long phase = Pacer.phaseNanos("host-1", "db", interval);
+
+        assertThat(phase).isBetween(0L, interval.toNanos() - 1);
+        assertThat(Pacer.phaseNanos("host-1", "db", interval)).as("the same on every start").isEqualTo(phase);
+        assertThat(Pacer.phaseNanos("host-2", "db", interval)).as("another agent probing db").isNotEqualTo(phase);
+    }
+
+    @Test
+    void phases_spread_many_targets_evenly_over_their_interval() {
+        Duration interval = Duration.ofMillis(100);
+        int targets = 10_000;
+        int[] perTenth = new int[10];
+
+        for (int i = 0; i < targets; i++) {
+            perTenth[(int) (Pacer.phaseNanos("host-1", "rate-" + i, interval) / (interval.toNanos() / 10))]++;
+        }
+
+        // 1,000 expected in each tenth; a uniform draw stays within ±10% (±3 standard deviations)
+        assertThat(Arrays.stream(perTenth).boxed()).allSatisfy(count -> assertThat(count).isBetween(900, 1_100));
     }
 }
