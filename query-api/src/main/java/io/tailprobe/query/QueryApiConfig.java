@@ -88,16 +88,34 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
     /**
      * The Kafka Streams application.
      *
-     * @param applicationId the consumer group and the prefix of internal topics
+     * @param applicationId the consumer group and the prefix of internal topics; instances with the same
+     *     one share the partitions of the histogram topics between them
      * @param stateDir where RocksDB keeps the materialized windows; survives restarts
-     * @param applicationServer this instance's {@code host:port} as other instances reach it, or
-     *     empty when there is a single instance
+     * @param applicationServer this instance's {@code host:port} as the other instances reach its HTTP API,
+     *     e.g. {@code query-2.internal:8080}; set, queries about a series another instance holds are read
+     *     from that instance, and listings gather every instance's series. Empty (the default): a single
+     *     instance that answers from its own partitions only
+     * @param peerTimeout how long a read from another instance may take before the query answers 503
+     *     (default 5s)
      */
-    public record Streams(String applicationId, String stateDir, String applicationServer) {
+    public record Streams(String applicationId, String stateDir, String applicationServer, Duration peerTimeout) {
+        public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(5);
+
         public Streams {
             applicationId = applicationId == null ? DEFAULT_APPLICATION_ID : applicationId;
             stateDir = stateDir == null ? defaultStateDir() : stateDir;
             applicationServer = applicationServer == null ? "" : applicationServer;
+            peerTimeout = peerTimeout == null ? DEFAULT_PEER_TIMEOUT : peerTimeout;
+        }
+
+        /** Reads from other instances time out after {@link #DEFAULT_PEER_TIMEOUT}. */
+        public Streams(String applicationId, String stateDir, String applicationServer) {
+            this(applicationId, stateDir, applicationServer, DEFAULT_PEER_TIMEOUT);
+        }
+
+        /** Whether queries are routed between instances ({@code applicationServer} set). */
+        public boolean routed() {
+            return !applicationServer.isEmpty();
         }
     }
 
@@ -179,6 +197,11 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         if (!server.isEmpty() && !server.matches("[^:\\s]+:\\d{1,5}")) {
             throw new ConfigException("streams.applicationServer must be host:port or empty, got \"" + server + "\"");
         }
+        if (streams.routed() && http.port() == 0) {
+            throw new ConfigException("http.port must be a fixed port when streams.applicationServer is set (other"
+                    + " instances reach this one there), got 0");
+        }
+        positive("streams.peerTimeout", streams.peerTimeout());
         positive("maxRange", maxRange);
         if (maxSteps < 1) {
             throw new ConfigException("maxSteps must be >= 1, got " + maxSteps);

@@ -4,7 +4,10 @@ import io.tailprobe.query.http.QueryApi;
 import io.tailprobe.query.samples.KafkaSampleSource;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.kafka.KafkaHistogramStore;
+import io.tailprobe.query.store.routing.PeerClient;
+import io.tailprobe.query.store.routing.RoutingHistogramStore;
 import java.time.Clock;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,12 +31,19 @@ public final class QueryService implements AutoCloseable {
 
     /**
      * Validates {@code config}, starts a {@link KafkaHistogramStore} and serves the API on
-     * {@code http.port}. Returns at once; {@code /health} reports DOWN until the store is RUNNING.
+     * {@code http.port}. Returns at once; {@code /health} reports DOWN until the store is RUNNING. With
+     * {@code streams.applicationServer} set, queries go through a {@link RoutingHistogramStore} that reads
+     * what other instances hold from them; without, the instance answers from its own store alone.
      */
     public static QueryService start(QueryApiConfig config) {
         config.validate();
-        KafkaHistogramStore store = new KafkaHistogramStore(config);
-        store.start();
+        KafkaHistogramStore local = new KafkaHistogramStore(config);
+        HistogramStore store = config.streams().routed()
+                ? new RoutingHistogramStore(local, local.assignment(),
+                        HostInfo.buildFromEndpoint(config.streams().applicationServer()),
+                        new PeerClient(config.http().bearerToken(), config.streams().peerTimeout()))
+                : local;
+        local.start();
         try {
             return start(config, store);
         } catch (RuntimeException e) {

@@ -27,6 +27,8 @@ class QueryApiConfigTest {
         assertThat(config.streams().applicationId()).isEqualTo("tailprobe-query-api");
         assertThat(config.streams().stateDir()).startsWith(System.getProperty("java.io.tmpdir"));
         assertThat(config.streams().applicationServer()).isEmpty();
+        assertThat(config.streams().routed()).isFalse();
+        assertThat(config.streams().peerTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.maxRange()).isEqualTo(Duration.ofDays(31));
         assertThat(config.maxSteps()).isEqualTo(1_000);
         assertThat(config.maxSeries()).isEqualTo(10_000);
@@ -50,13 +52,16 @@ class QueryApiConfigTest {
                         "TAILPROBE_SAMPLES_MAX_SEND_DELAY", "5m"),
                 List.of("streams.applicationServer=qa-2.internal:9000", "kafka.bootstrap.servers=b1:9092",
                         "metrics.perHost=true", "metrics.buckets.1=250ms", "http.bearerToken=t0k3n",
-                        "http.corsOrigins=https://grafana.example.com,https://ops.example.com:8443"));
+                        "http.corsOrigins=https://grafana.example.com,https://ops.example.com:8443",
+                        "streams.peerTimeout=2s"));
 
         assertThat(config.http().port()).isEqualTo(9000);
         assertThat(config.http().bearerToken()).isEqualTo("t0k3n");
         assertThat(config.http().corsOriginList())
                 .containsExactly("https://grafana.example.com", "https://ops.example.com:8443");
-        assertThat(config.streams()).isEqualTo(new QueryApiConfig.Streams("qa-2", "/data/qa", "qa-2.internal:9000"));
+        assertThat(config.streams()).isEqualTo(new QueryApiConfig.Streams("qa-2", "/data/qa", "qa-2.internal:9000",
+                Duration.ofSeconds(2)));
+        assertThat(config.streams().routed()).isTrue();
         assertThat(config.maxRange()).isEqualTo(Duration.ofDays(7));
         assertThat(config.maxSteps()).isEqualTo(500);
         assertThat(config.samples()).isEqualTo(new QueryApiConfig.Samples(Duration.ofHours(1), 500,
@@ -92,5 +97,10 @@ class QueryApiConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessage("metrics.quantiles[0] must be in [0, 1], got 1.5");
         assertThatThrownBy(() -> load(null, Map.of(), List.of("streams.applicationServer=no-port")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("streams.applicationServer must be host:port");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("streams.applicationServer=qa-1:8080", "http.port=0")))
+                .isInstanceOf(ConfigException.class).hasMessage("http.port must be a fixed port when"
+                        + " streams.applicationServer is set (other instances reach this one there), got 0");
+        assertThatThrownBy(() -> load(null, Map.of(), List.of("streams.peerTimeout=0s")))
+                .isInstanceOf(ConfigException.class).hasMessage("streams.peerTimeout must be > 0, got 0s");
     }
 }

@@ -18,6 +18,7 @@ import io.tailprobe.query.percentile.UnknownSeriesException;
 import io.tailprobe.query.samples.SampleSource;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.StoreUnavailableException;
+import io.tailprobe.query.store.routing.PeerWire;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -34,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * The query API over HTTP, every route a GET: {@code /api/v1/series}, {@code /percentiles},
  * {@code /timeseries}, {@code /heatmap}, {@code /slo}, {@code /histogram}, {@code /samples}, then
  * {@code /metrics}, {@code /health}, {@code /ready} and {@code /openapi.json} (which describes them
- * all). Built from its dependencies so tests run it over an in-memory store; every error, including 404
+ * all), and for the other instances of a routed deployment {@code /internal/v1/windows} and
+ * {@code /internal/v1/series} ({@link InternalController}). Built from its dependencies so tests run it
+ * over an in-memory store; every error, including 404
  * for an unknown path and 405 for another method, is a JSON object with {@code status}, and a bad
  * parameter's names the parameter, the rule and the value.
  *
@@ -98,6 +101,9 @@ public final class QueryApi implements AutoCloseable {
             cfg.routes.get("/openapi.json", ctx -> ctx.json(OPENAPI));
             cfg.routes.get("/health", controller::health);
             cfg.routes.get("/ready", controller::ready);
+            InternalController internal = new InternalController(store.local());
+            cfg.routes.get(PeerWire.WINDOWS_PATH, internal::windows);
+            cfg.routes.get(PeerWire.SERIES_PATH, internal::series);
             cfg.routes.exception(HttpResponseException.class, (e, ctx) ->
                     error(ctx, e.getStatus(), e.getMessage(), e.getDetails()));
             cfg.routes.exception(UnknownSeriesException.class, (e, ctx) ->
@@ -130,11 +136,15 @@ public final class QueryApi implements AutoCloseable {
         return this;
     }
 
-    /** The paths answered to GET, e.g. {@code /api/v1/series}: what {@code /openapi.json} must describe. */
+    /**
+     * The public paths answered to GET, e.g. {@code /api/v1/series}: what {@code /openapi.json} must
+     * describe. The {@code /internal/} routes that instances read each other's partitions through are not.
+     */
     Set<String> getPaths() {
         return app.unsafe.internalRouter.allHttpHandlers().stream()
                 .filter(handler -> handler.endpoint.method == HandlerType.GET)
-                .map(handler -> handler.endpoint.path).collect(Collectors.toSet());
+                .map(handler -> handler.endpoint.path)
+                .filter(path -> !path.startsWith(PeerWire.INTERNAL_PREFIX)).collect(Collectors.toSet());
     }
 
     /** The port listened on, once started. */

@@ -10,7 +10,8 @@ import org.HdrHistogram.Histogram;
 
 /**
  * One latency of some windows added up: their HdrHistograms (addition is exact) and, for response and
- * service time, their exact extremes. Reusable: {@link #reset()} keeps the histogram's counts array, so
+ * service time, their exact extremes. Each window's encoded buckets are read and added one by one, so
+ * no histogram is allocated per window. Reusable: {@link #reset()} keeps the histogram's counts array, so
  * a time series of 360 steps allocates one, not 360.
  */
 public final class MergedLatency {
@@ -31,7 +32,7 @@ public final class MergedLatency {
     public MergedLatency add(WindowedHistogram window) {
         ByteBuffer encoded = latency.histogram(window);
         if (encoded != null && encoded.hasRemaining()) {
-            histogram.add(LatencyHistograms.decode(encoded));
+            LatencyHistograms.forEachBucket(encoded, this::addBucket);
         }
         Long windowMin = latency.exactMinNanos(window);
         if (windowMin != null) {
@@ -42,6 +43,16 @@ public final class MergedLatency {
             maxNanos = maxNanos == null ? windowMax : Math.max(maxNanos, windowMax);
         }
         return this;
+    }
+
+    /**
+     * Adds one bucket's count straight from the encoded bytes: decoding a window into an HdrHistogram of
+     * its own would allocate and zero all ~16,000 buckets (128 KB) and then walk them to add a few hundred.
+     * The bucket's lowest value lands in that same bucket, so the counts, extremes and quantiles are those
+     * of {@code Histogram.add}.
+     */
+    private void addBucket(int countsIndex, long count) {
+        histogram.recordValueWithCount(LatencyHistograms.valueAtIndex(countsIndex), count);
     }
 
     public MergedLatency reset() {

@@ -49,7 +49,8 @@ public final class PercentileService {
 
     /** The stored series matching {@code filter}, sorted by target, probe type, protocol, host, resolution. */
     public List<SeriesInfo> series(SeriesFilter filter) {
-        return store.series().stream().filter(filter::matches).toList();
+        return (filter.target() == null ? store.series() : store.series(filter.target())).stream()
+                .filter(filter::matches).toList();
     }
 
     /**

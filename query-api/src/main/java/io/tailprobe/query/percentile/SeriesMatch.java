@@ -42,7 +42,7 @@ public final class SeriesMatch {
      * @throws InvalidQueryException when it names a resolution none of them is stored at
      */
     public static SeriesMatch of(HistogramStore store, SeriesRange range) {
-        return of(store, range, store.series());
+        return of(store, range, store.series(range.target()));
     }
 
     /** As {@link #of(HistogramStore, SeriesRange)}, choosing among {@code candidates} read from the store before. */

@@ -6,6 +6,8 @@ import java.util.List;
 
 /**
  * The query side's read-only view of the closed windows in {@code latency.histograms.<resolution>}.
+ * Every method may throw {@link StoreUnavailableException} when the store cannot answer now (starting,
+ * rebalancing, or the instance that holds a series unreachable); the API answers 503.
  *
  * <p>Example: {@code windows(new SeriesKey("db", "tcp", "tcp"), "*", 10, 1_763_900_000_000L,
  * 1_763_900_060_000L)} returns the six fleet-wide 10 s windows starting at 14:13:20.000 … 14:14:10.000
@@ -14,6 +16,14 @@ import java.util.List;
 public interface HistogramStore extends AutoCloseable {
     /** Every series, host and resolution that has at least one window, sorted by {@link SeriesInfo#NATURAL_ORDER}. */
     List<SeriesInfo> series();
+
+    /**
+     * The entries of {@link #series()} of one target, e.g. {@code db}'s {@code tcp} series at every host
+     * and resolution: what a query about one target chooses its windows from.
+     */
+    default List<SeriesInfo> series(String target) {
+        return series().stream().filter(info -> info.target().equals(target)).toList();
+    }
 
     /**
      * The windows of one series, host ({@code "*"} = fleet-wide) and resolution whose start lies in
@@ -33,6 +43,14 @@ public interface HistogramStore extends AutoCloseable {
      * windows the topic holds.
      */
     boolean isCaughtUp();
+
+    /**
+     * The part of this store that this instance holds itself, which other instances read through
+     * {@code /internal/v1/…}: the store itself unless it routes queries to other instances.
+     */
+    default HistogramStore local() {
+        return this;
+    }
 
     @Override
     default void close() {}

@@ -5,6 +5,7 @@ import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.query.store.StoreUnavailableException;
+import io.tailprobe.query.store.routing.Assignment;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
@@ -14,31 +15,36 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
-import java.util.function.Supplier;
+import java.util.function.IntFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.TaskMetadata;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -74,6 +80,8 @@ public final class KafkaHistogramStore implements HistogramStore {
 
     private final Properties properties;
     private final SortedSet<Integer> resolutionsSeconds;
+    /** Of each histogram topic: Streams requires them co-partitioned, since one sub-topology reads them all. */
+    private final int partitions;
     private final KafkaStreams streams;
     private final StoreQueries queries;
     /** Latched once every assigned partition was read to its end, until the state leaves RUNNING. */
@@ -89,17 +97,22 @@ public final class KafkaHistogramStore implements HistogramStore {
         this.properties = streamsProperties(config);
         try (Admin admin = Admin.create(KafkaSettings.toProperties(config.kafka()))) {
             this.resolutionsSeconds = histogramResolutions(admin);
-        }
-        if (resolutionsSeconds.isEmpty()) {
-            throw new IllegalStateException("no histogram topic (" + Topics.HISTOGRAMS + ".<resolution>) on "
-                    + properties.get(KafkaSettings.BOOTSTRAP_SERVERS) + ": the aggregator creates them when it starts");
+            if (resolutionsSeconds.isEmpty()) {
+                throw new IllegalStateException("no histogram topic (" + Topics.HISTOGRAMS + ".<resolution>) on "
+                        + properties.get(KafkaSettings.BOOTSTRAP_SERVERS) + ": the aggregator creates them when it starts");
+            }
+            this.partitions = partitions(admin, Topics.histograms(resolutionsSeconds.first()));
         }
         this.streams = new KafkaStreams(topology(properties, resolutionsSeconds), properties);
-        Map<Integer, Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>>> histograms = new TreeMap<>();
+        Map<Integer, IntFunction<ReadOnlyKeyValueStore<String, WindowedHistogram>>> histograms = new TreeMap<>();
         for (int seconds : resolutionsSeconds) {
-            histograms.put(seconds, storeSupplier(histogramsStore(seconds)));
+            String store = histogramsStore(seconds);
+            histograms.put(seconds, partition -> streams.store(StoreQueryParameters.fromNameAndType(store,
+                    QueryableStoreTypes.<String, WindowedHistogram>keyValueStore()).withPartition(partition)));
         }
-        this.queries = new StoreQueries(histograms, storeSupplier(SERIES_STORE));
+        // stores are looked up per query: after a rebalance a previous handle may point at revoked partitions
+        this.queries = new StoreQueries(histograms, () -> streams.store(StoreQueryParameters.fromNameAndType(
+                SERIES_STORE, QueryableStoreTypes.keyValueStore())), partitions);
         streams.setStateListener((newState, oldState) -> {
             LOG.info("query store {} -> {}", oldState, newState);
             if (newState != KafkaStreams.State.RUNNING) {
@@ -129,6 +142,17 @@ public final class KafkaHistogramStore implements HistogramStore {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while listing the histogram topics", e);
+        }
+    }
+
+    private static int partitions(Admin admin, String topic) {
+        try {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot describe " + topic + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while describing " + topic, e);
         }
     }
 
@@ -207,12 +231,8 @@ public final class KafkaHistogramStore implements HistogramStore {
             return true;
         }
         Set<String> owned = new HashSet<>(); // "topic-partition" as the fetch metrics' tags spell it
-        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
-            for (TaskMetadata task : thread.activeTasks()) {
-                task.topicPartitions().stream()
-                        .filter(p -> Topics.histogramsResolutionSeconds(p.topic()).isPresent())
-                        .forEach(p -> owned.add(metricTopic(p.topic()) + "-" + p.partition()));
-            }
+        for (int partition : localPartitions()) {
+            resolutionsSeconds.forEach(seconds -> owned.add(metricTopic(Topics.histograms(seconds)) + "-" + partition));
         }
         Map<String, Double> lags = new HashMap<>();
         for (Metric metric : streams.metrics().values()) {
@@ -244,15 +264,70 @@ public final class KafkaHistogramStore implements HistogramStore {
         return streams.state();
     }
 
-    /** For routing queries across instances later ({@code queryMetadataForKey}, {@code metadataForAllStreamsClients}). */
-    public KafkaStreams streams() {
-        return streams;
+    /** The histogram topics' partitions whose active tasks run on this instance now, e.g. {@code [0, 2, 4]}. */
+    public Set<Integer> localPartitions() {
+        Set<Integer> local = new TreeSet<>();
+        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+            for (TaskMetadata task : thread.activeTasks()) {
+                task.topicPartitions().stream().filter(p -> Topics.histogramsResolutionSeconds(p.topic()).isPresent())
+                        .forEach(p -> local.add(p.partition()));
+            }
+        }
+        return local;
+    }
+
+    /**
+     * Which instance holds which partition, from Kafka Streams' metadata of the application's instances
+     * ({@code queryMetadataForKey} with the series' partition, {@code metadataForAllStreamsClients}).
+     */
+    public Assignment assignment() {
+        return new Assignment() {
+            @Override
+            public int partitions() {
+                return partitions;
+            }
+
+            @Override
+            public Optional<HostInfo> activeHost(SeriesKey series) {
+                KeyQueryMetadata metadata;
+                try {
+                    metadata = streams.queryMetadataForKey(SERIES_STORE, series,
+                            (topic, key, value, count) -> Optional.of(Set.of(Topics.seriesPartition(key, count))));
+                } catch (StreamsException | IllegalStateException e) { // not started, or shutting down
+                    return Optional.empty();
+                }
+                HostInfo active = metadata.activeHost();
+                return active == null || active.equals(HostInfo.unavailable()) ? Optional.empty() : Optional.of(active);
+            }
+
+            @Override
+            public Map<HostInfo, Set<Integer>> activePartitions() {
+                Map<HostInfo, Set<Integer>> held = new HashMap<>();
+                for (StreamsMetadata instance : streams.metadataForAllStreamsClients()) {
+                    Set<Integer> partitions = new TreeSet<>();
+                    instance.topicPartitions().stream()
+                            .filter(p -> Topics.histogramsResolutionSeconds(p.topic()).isPresent())
+                            .forEach(p -> partitions.add(p.partition()));
+                    held.put(instance.hostInfo(), partitions);
+                }
+                return held;
+            }
+        };
     }
 
     @Override
     public List<SeriesInfo> series() {
         try {
             return queries.series();
+        } catch (InvalidStateStoreException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<SeriesInfo> series(String target) {
+        try {
+            return queries.series(target);
         } catch (InvalidStateStoreException e) {
             throw unavailable(e);
         }
@@ -271,11 +346,6 @@ public final class KafkaHistogramStore implements HistogramStore {
     @Override
     public void close() {
         streams.close(CLOSE_TIMEOUT);
-    }
-
-    private <V> Supplier<ReadOnlyKeyValueStore<String, V>> storeSupplier(String name) {
-        // Looked up per query: after a rebalance the previous handle may point at revoked partitions.
-        return () -> streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.keyValueStore()));
     }
 
     private StoreUnavailableException unavailable(InvalidStateStoreException e) {

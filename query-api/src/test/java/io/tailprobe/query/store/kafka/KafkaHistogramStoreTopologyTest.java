@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Spliterators;
 import java.util.TreeMap;
-import java.util.function.Supplier;
+import java.util.function.IntFunction;
 import java.util.stream.StreamSupport;
 import org.apache.avro.SchemaNormalization;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -63,14 +63,15 @@ class KafkaHistogramStoreTopologyTest {
                 config.maxRange());
         Properties props = KafkaHistogramStore.streamsProperties(config.validate());
         driver = new TopologyTestDriver(KafkaHistogramStore.topology(props, RESOLUTIONS_SECONDS), props);
-        Map<Integer, Supplier<ReadOnlyKeyValueStore<String, WindowedHistogram>>> stores = new TreeMap<>();
+        // the driver runs one task: partition 0 of every topic, whichever partition a series hashes to
+        Map<Integer, IntFunction<ReadOnlyKeyValueStore<String, WindowedHistogram>>> stores = new TreeMap<>();
         for (int seconds : RESOLUTIONS_SECONDS) {
             histograms.put(seconds, driver.createInputTopic(Topics.histograms(seconds), new StringSerializer(),
                     Topics.histogramSerde().serializer()));
-            stores.put(seconds, () -> driver.getKeyValueStore(KafkaHistogramStore.histogramsStore(seconds)));
+            stores.put(seconds, partition -> driver.getKeyValueStore(KafkaHistogramStore.histogramsStore(seconds)));
         }
         rawHistograms = driver.createInputTopic(Topics.histograms(10), new StringSerializer(), new ByteArraySerializer());
-        queries = new StoreQueries(stores, () -> driver.getKeyValueStore(KafkaHistogramStore.SERIES_STORE));
+        queries = new StoreQueries(stores, () -> driver.getKeyValueStore(KafkaHistogramStore.SERIES_STORE), 6);
     }
 
     @AfterEach
@@ -180,6 +181,20 @@ class KafkaHistogramStoreTopologyTest {
             entries = StreamSupport.stream(Spliterators.spliteratorUnknownSize(all, 0), false).count();
         }
         assertThat(entries).as("index entries for 9 windows").isEqualTo(3);
+    }
+
+    @Test
+    void the_series_of_one_target_are_a_prefix_scan_that_leaves_out_targets_it_begins() {
+        pipe(window(DB, "*", 0, 1_000_000L));
+        pipe(window(DB, "b", 1, 1_000_000L));
+        pipe(window(DB_PREFIXED, "*", 2, 1_000_000L));
+        pipe(window(new SeriesKey("cache", "tcp", "tcp"), "*", 3, 1_000_000L));
+
+        assertThat(queries.series("db")).containsExactly(
+                new SeriesInfo("db", "tcp", "tcp", "*", 10, T0, T0, Map.of()),
+                new SeriesInfo("db", "tcp", "tcp", "b", 10, T0 + 10_000, T0 + 10_000, Map.of()));
+        assertThat(queries.series("db-replica")).extracting(SeriesInfo::target).containsExactly("db-replica");
+        assertThat(queries.series("d")).isEmpty();
     }
 
     @Test

@@ -1,0 +1,295 @@
+package io.tailprobe.bench;
+
+import io.tailprobe.common.KafkaSettings;
+import io.tailprobe.query.QueryApiConfig;
+import io.tailprobe.query.QueryService;
+import io.tailprobe.schemas.BucketCounts;
+import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.TopicSpecs;
+import io.tailprobe.schemas.Topics;
+import io.tailprobe.schemas.WindowedHistogram;
+import io.tailprobe.standalone.EmbeddedKafka;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The query API under load (issue 5), the server side: an in-process broker whose histogram topics hold
+ * {@code DAYS} days of closed windows of {@code SERIES} fleet-wide series, 10 s windows plus the 1 min and
+ * 1 h rollups the aggregator would have written (each rollup the exact sum of its 10 s windows), and the
+ * real query API ({@link QueryService}: Kafka Streams, RocksDB, Interactive Queries, Javalin) over them.
+ * {@code bench/query-load.sh} drives it with wrk.
+ *
+ * <p>The windows are generated straight into the topics rather than aggregated from samples: a week of
+ * 100 series probed by 10 hosts every second is 6 billion samples, years of work for the aggregator on
+ * this machine, while the query side only ever reads the windows. Each 10 s window holds what 10 hosts
+ * probing once a second give: 100 samples, 1% timeouts, service times lognormal (σ 0.3) around a median
+ * of 1–20 ms per series that swings ±20% over the day, response time the service time plus a scheduling
+ * delay (tens of µs, 2% of samples up to 5 ms). Per-host windows are not generated: a fleet-wide query
+ * range-scans the fleet-wide keys only, so they would add disk, not work.
+ *
+ * <p>Usage: {@code QueryLoad DATA_DIR SERIES DAYS HTTP_PORT}. The broker's data and the query API's state
+ * stay in {@code DATA_DIR}, so a second run with the same figures starts in seconds. Prints
+ * {@code READY END_MILLIS=<end of the last window>} once {@code /ready} answers 200, then serves until
+ * killed.
+ */
+public final class QueryLoad {
+    private static final int PARTITIONS = 6;
+    private static final int BASE_SECONDS = 10;
+    private static final int HOSTS = 10;
+    private static final int SAMPLES_PER_HOST_WINDOW = BASE_SECONDS;
+    private static final long DAY_MILLIS = 86_400_000L;
+    private static final String APPLICATION_ID = "bench-query-api";
+
+    private QueryLoad() {}
+
+    public static void main(String[] args) throws Exception {
+        Path dataDir = Path.of(args[0]);
+        int series = Integer.parseInt(args[1]);
+        int days = Integer.parseInt(args[2]);
+        int port = Integer.parseInt(args[3]);
+        Path marker = dataDir.resolve("loaded-" + series + "-series-" + days + "-days");
+        // the cleaner would spend the run's CPU compacting keys that are all distinct
+        EmbeddedKafka kafka = EmbeddedKafka.start(0, dataDir.resolve("kafka"), Map.of("log.cleaner.enable", "false"));
+        long endMillis;
+        if (Files.exists(marker)) {
+            endMillis = Long.parseLong(Files.readString(marker).strip());
+            System.out.printf(Locale.ROOT, "reusing the windows loaded before in %s, ending %s%n", dataDir,
+                    Instant.ofEpochMilli(endMillis));
+        } else {
+            // the last window ends at a time of day that is on no hour or minute, as "now" would
+            endMillis = (System.currentTimeMillis() / 3_600_000L - 1) * 3_600_000L + 47 * 60_000L + 30_000L;
+            load(kafka.bootstrapServers(), series, days, endMillis);
+            Files.writeString(marker, Long.toString(endMillis));
+        }
+        long startNanos = System.nanoTime();
+        QueryService service = QueryService.start(new QueryApiConfig(
+                Map.of(KafkaSettings.BOOTSTRAP_SERVERS, kafka.bootstrapServers()), new QueryApiConfig.Http(port),
+                new QueryApiConfig.Streams(APPLICATION_ID, dataDir.resolve("query-state").toString(), ""),
+                Duration.ofDays(31)));
+        HttpClient http = HttpClient.newHttpClient();
+        URI ready = URI.create("http://localhost:" + port + "/ready");
+        while (http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding()).statusCode() != 200
+                || !processedToTheEnd(kafka.bootstrapServers())) {
+            Thread.sleep(1_000); // polling a server in other threads' hands, not synchronizing with them
+        }
+        System.out.printf(Locale.ROOT, "query API ready on port %d after %.1f s (JDK %s, %d cores)%n", port,
+                (System.nanoTime() - startNanos) / 1e9, Runtime.version(), Runtime.getRuntime().availableProcessors());
+        System.out.println("READY END_MILLIS=" + endMillis);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.close();
+            kafka.close();
+        }));
+        Thread.currentThread().join();
+    }
+
+    /**
+     * Whether the query application has committed every histogram record as processed. {@code /ready}
+     * alone is not enough here: it turns 200 once the consumer has fetched to the end, while millions of
+     * fetched records may still wait to be processed.
+     */
+    private static boolean processedToTheEnd(String bootstrap) throws Exception {
+        try (Admin admin = Admin.create(Map.<String, Object>of(KafkaSettings.BOOTSTRAP_SERVERS, bootstrap))) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(APPLICATION_ID)
+                    .partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int seconds : List.of(BASE_SECONDS, 60, 3_600)) {
+                for (int p = 0; p < PARTITIONS; p++) {
+                    latest.put(new TopicPartition(Topics.histograms(seconds), p), OffsetSpec.latest());
+                }
+            }
+            for (var end : admin.listOffsets(latest).all().get().entrySet()) {
+                OffsetAndMetadata done = committed.get(end.getKey());
+                if (end.getValue().offset() > 0 && (done == null || done.offset() < end.getValue().offset())) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Writes {@code days} days of windows ending at {@code endMillis} of {@code series} series at 10 s, 1 min and 1 h. */
+    private static void load(String bootstrap, int series, int days, long endMillis) throws IOException {
+        try (Admin admin = Admin.create(Map.<String, Object>of(KafkaSettings.BOOTSTRAP_SERVERS, bootstrap))) {
+            TopicSpecs.ensure(admin, PARTITIONS, (short) 1);
+            Duration kept = Duration.ofDays(3_650); // nothing is deleted while the benchmark runs
+            TopicSpecs.ensureHistograms(admin, (short) 1, Map.of(BASE_SECONDS, kept, 60, kept, 3_600, kept));
+        }
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.ACKS_CONFIG, "1");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 50);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 1 << 20);
+        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 256L << 20);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        long startMillis = endMillis - days * DAY_MILLIS;
+        AtomicLong windows = new AtomicLong();
+        long loadStartNanos = System.nanoTime();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
+                new ByteArraySerializer())) {
+            IntStream.range(0, series).parallel().forEach(i -> {
+                SeriesKey key = new SeriesKey(String.format(Locale.ROOT, "series-%03d", i), "tcp", "tcp");
+                SeriesWindows writer = new SeriesWindows(key, 1_000_000L + 19_000_000L * i / Math.max(1, series - 1),
+                        new SplittableRandom(i), producer);
+                for (long windowStartMillis = startMillis; windowStartMillis < endMillis;
+                     windowStartMillis += BASE_SECONDS * 1_000L) {
+                    writer.window(windowStartMillis, windowStartMillis + BASE_SECONDS * 1_000L >= endMillis);
+                }
+                long total = windows.addAndGet(writer.written);
+                System.out.printf(Locale.ROOT, "  %s: %,d windows (%,d so far, %.0f s)%n", key, writer.written, total,
+                        (System.nanoTime() - loadStartNanos) / 1e9);
+            });
+        }
+        System.out.printf(Locale.ROOT, "loaded %,d windows of %d series over %d days in %.1f s%n", windows.get(), series,
+                days, (System.nanoTime() - loadStartNanos) / 1e9);
+    }
+
+    /** One series' windows, written as they close: each 10 s window, and each 1 min and 1 h rollup at its end. */
+    private static final class SeriesWindows {
+        private final SeriesKey series;
+        private final long medianNanos;
+        private final SplittableRandom random;
+        private final KafkaProducer<String, byte[]> producer;
+        private final Rollup minute = new Rollup(60);
+        private final Rollup hour = new Rollup(3_600);
+        long written;
+
+        SeriesWindows(SeriesKey series, long medianNanos, SplittableRandom random, KafkaProducer<String, byte[]> producer) {
+            this.series = series;
+            this.medianNanos = medianNanos;
+            this.random = random;
+            this.producer = producer;
+        }
+
+        void window(long startMillis, boolean last) {
+            Rollup window = new Rollup(BASE_SECONDS);
+            window.startMillis = startMillis;
+            double daily = 1.0 + 0.2 * Math.sin(2 * Math.PI * (startMillis % DAY_MILLIS) / DAY_MILLIS);
+            for (int i = 0; i < HOSTS * SAMPLES_PER_HOST_WINDOW; i++) {
+                if (random.nextInt(100) == 0) {
+                    window.timeouts++;
+                    continue;
+                }
+                long serviceNanos = (long) (medianNanos * daily * Math.exp(random.nextGaussian() * 0.3));
+                long delayNanos = random.nextInt(50) == 0 ? random.nextLong(5_000_000) : random.nextLong(50_000);
+                window.record(serviceNanos, serviceNanos + delayNanos);
+            }
+            send(window);
+            for (Rollup rollup : List.of(minute, hour)) {
+                if (rollup.ok + rollup.timeouts > 0 && startMillis - rollup.startMillis >= rollup.seconds * 1_000L) {
+                    send(rollup);
+                    rollup.clear();
+                }
+                if (rollup.ok + rollup.timeouts == 0) {
+                    rollup.startMillis = Math.floorDiv(startMillis, rollup.seconds * 1_000L) * rollup.seconds * 1_000L;
+                }
+                rollup.add(window);
+                if (last && startMillis + BASE_SECONDS * 1_000L == rollup.startMillis + rollup.seconds * 1_000L) {
+                    send(rollup); // the last window completes it: closed like any other
+                    rollup.clear();
+                }
+            }
+        }
+
+        private void send(Rollup window) {
+            WindowedHistogram histogram = window.toWindow(series);
+            // in the series' partition, as the aggregator writes it: the query API reads a series from there
+            producer.send(new ProducerRecord<>(Topics.histograms(window.seconds), Topics.seriesPartition(series,
+                    PARTITIONS), HistogramKey.of(histogram).encode(), Topics.histogramSerde().encode(histogram)));
+            written++;
+        }
+    }
+
+    /** The counts of one window of any resolution, as the aggregator keeps them. */
+    private static final class Rollup {
+        final int seconds;
+        long startMillis;
+        BucketCounts service = new BucketCounts();
+        BucketCounts response = new BucketCounts();
+        long ok;
+        long timeouts;
+        long minServiceNanos = Long.MAX_VALUE;
+        long maxServiceNanos = Long.MIN_VALUE;
+        long minResponseNanos = Long.MAX_VALUE;
+        long maxResponseNanos = Long.MIN_VALUE;
+
+        Rollup(int seconds) {
+            this.seconds = seconds;
+        }
+
+        void record(long serviceNanos, long responseNanos) {
+            ok++;
+            service.record(serviceNanos);
+            response.record(responseNanos);
+            minServiceNanos = Math.min(minServiceNanos, serviceNanos);
+            maxServiceNanos = Math.max(maxServiceNanos, serviceNanos);
+            minResponseNanos = Math.min(minResponseNanos, responseNanos);
+            maxResponseNanos = Math.max(maxResponseNanos, responseNanos);
+        }
+
+        void add(Rollup window) {
+            ok += window.ok;
+            timeouts += window.timeouts;
+            service.addAll(window.service);
+            response.addAll(window.response);
+            minServiceNanos = Math.min(minServiceNanos, window.minServiceNanos);
+            maxServiceNanos = Math.max(maxServiceNanos, window.maxServiceNanos);
+            minResponseNanos = Math.min(minResponseNanos, window.minResponseNanos);
+            maxResponseNanos = Math.max(maxResponseNanos, window.maxResponseNanos);
+        }
+
+        void clear() {
+            service = new BucketCounts();
+            response = new BucketCounts();
+            ok = 0;
+            timeouts = 0;
+            minServiceNanos = Long.MAX_VALUE;
+            maxServiceNanos = Long.MIN_VALUE;
+            minResponseNanos = Long.MAX_VALUE;
+            maxResponseNanos = Long.MIN_VALUE;
+        }
+
+        WindowedHistogram toWindow(SeriesKey series) {
+            boolean any = ok > 0;
+            return WindowedHistogram.newBuilder()
+                    .setTarget(series.target()).setProbeType(series.probeType()).setProtocol(series.protocol())
+                    .setHost(HistogramKey.FLEET).setResolutionSeconds(seconds)
+                    .setWindowStartMillis(startMillis).setWindowEndMillis(startMillis + seconds * 1_000L)
+                    .setSampleCount(ok + timeouts)
+                    .setOutcomeCounts(timeouts > 0 ? Map.of("OK", ok, "TIMEOUT", timeouts) : Map.of("OK", ok))
+                    .setMinServiceTimeNanos(any ? minServiceNanos : null).setMaxServiceTimeNanos(any ? maxServiceNanos : null)
+                    .setMinResponseTimeNanos(any ? minResponseNanos : null).setMaxResponseTimeNanos(any ? maxResponseNanos : null)
+                    .setServiceTimeHistogram(ByteBuffer.wrap(service.encode()))
+                    .setResponseTimeHistogram(ByteBuffer.wrap(response.encode()))
+                    .setPhaseHistograms(Map.of())
+                    .setLabels(Map.of())
+                    .build();
+        }
+    }
+}
