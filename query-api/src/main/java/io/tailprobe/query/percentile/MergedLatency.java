@@ -16,7 +16,18 @@ import org.HdrHistogram.Histogram;
  */
 public final class MergedLatency {
     private final Latency latency;
-    private final Histogram histogram = LatencyHistograms.newHistogram();
+    /**
+     * Starts at the smallest range HdrHistogram allows (values up to 1 ms, 2,048 buckets: 16 KB) and grows,
+     * once, to the largest value added (56 KB for 20 ms), where {@link LatencyHistograms#newHistogram()}'s
+     * 10 s range would allocate and zero 128 KB per latency per request. The counts, and so every figure
+     * read from them, are the same.
+     */
+    private final Histogram histogram = new Histogram(LatencyHistograms.LOWEST_DISCERNIBLE_VALUE_NANOS,
+            2 * LatencyHistograms.LOWEST_DISCERNIBLE_VALUE_NANOS, LatencyHistograms.NUMBER_OF_SIGNIFICANT_VALUE_DIGITS);
+
+    {
+        histogram.setAutoResize(true);
+    }
     private Long minNanos;
     private Long maxNanos;
 
