@@ -56,5 +56,5 @@ for QUERY in week latest; do
   AFTER=$(cpu_ticks)
   REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
   echo "$RESULT server_cpu_ms_per_request=$(awk -v t=$((AFTER - BEFORE)) -v r="$REQUESTS" -v hz="$TICKS_PER_SECOND" \
-      'BEGIN { printf "%.3f", r > 0 ? t * 1000 / hz / r : 0 }') load_average=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+      'BEGIN { printf "%.3f", (r>0 ? t * 1000 / hz / r : 0 )}') load_average=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 done
