@@ -27,7 +27,7 @@ if [[ ${SKIP_BUILD:-} != 1 ]]; then
 fi
 mkdir -p "$DATA"
 LOG="$DATA/server.log"
-# JFR=1 records a profile of the server to bench/target/query-load/query-api.jfr
+# JFR=1 records a profile of the server to bench/target/query-load/query-api.jfr; QUERIES=latest runs one query only
 JFR_FLAGS=()
 [[ ${JFR:-} == 1 ]] && JFR_FLAGS=(-XX:StartFlightRecording=filename="$DATA/query-api.jfr",settings=profile)
 "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
@@ -48,7 +48,7 @@ echo "one 7-day answer: $(curl -s "$URL/api/v1/percentiles?target=series-042&pro
 # the server's CPU time (user + system, in clock ticks), which other load on the machine disturbs less than latency
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 TICKS_PER_SECOND=$(getconf CLK_TCK)
-for QUERY in week latest; do
+for QUERY in ${QUERIES:-week latest}; do
   export QUERY
   wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$URL" > /dev/null   # warm-up: JIT, caches
   BEFORE=$(cpu_ticks)
