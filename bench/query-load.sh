@@ -27,7 +27,7 @@ if [[ ${SKIP_BUILD:-} != 1 ]]; then
 fi
 mkdir -p "$DATA"
 LOG="$DATA/server.log"
-# JFR=1 records a profile of the server to bench/target/query-load/query-api.jfr
+# JFR=1 records a profile of the server to bench/target/query-load/query-api.jfr; QUERIES=latest runs one query only
 JFR_FLAGS=()
 [[ ${JFR:-} == 1 ]] && JFR_FLAGS=(-XX:StartFlightRecording=filename="$DATA/query-api.jfr",settings=profile)
 "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
@@ -45,8 +45,16 @@ END_MILLIS=$(sed -n 's/^READY END_MILLIS=//p' "$LOG")
 export SERIES END_MILLIS
 URL="http://localhost:$PORT"
 echo "one 7-day answer: $(curl -s "$URL/api/v1/percentiles?target=series-042&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS" | cut -c1-400)"
-for QUERY in week latest; do
+# the server's CPU time (user + system, in clock ticks), which other load on the machine disturbs less than latency
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+for QUERY in ${QUERIES:-week latest}; do
   export QUERY
-  wrk -t2 -c"$CONNECTIONS" -d10s -s bench/query-load.lua "$URL" > /dev/null   # warm-up: JIT, caches
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s bench/query-load.lua "$URL" | grep '^RESULT'
+  wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$URL" > /dev/null   # warm-up: JIT, caches
+  BEFORE=$(cpu_ticks)
+  RESULT=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/query-load.lua "$URL" | grep "^RESULT")
+  AFTER=$(cpu_ticks)
+  REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
+  echo "$RESULT server_cpu_ms_per_request=$(awk -v t=$((AFTER - BEFORE)) -v r="$REQUESTS" -v hz="$TICKS_PER_SECOND" \
+      'BEGIN { printf "%.3f", (r>0 ? t * 1000 / hz / r : 0 )}') load_average=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 done

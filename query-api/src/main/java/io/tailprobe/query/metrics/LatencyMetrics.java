@@ -94,7 +94,7 @@ public final class LatencyMetrics implements MultiCollector {
                     total[i] += cumulative[i];
                 }
                 counts.merge(latency, sum.count(), Long::sum);
-                sumsNanos.merge(latency, sum.count() == 0 ? 0.0 : sum.histogram().getMean() * sum.count(), Double::sum);
+                sumsNanos.merge(latency, sum.count() == 0 ? 0.0 : sum.meanNanos() * sum.count(), Double::sum);
             }
         }
     }

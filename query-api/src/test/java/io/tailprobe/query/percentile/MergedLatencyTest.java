@@ -44,7 +44,8 @@ class MergedLatencyTest {
 
         assertThat(merged.histogram()).isEqualTo(added);
         assertThat(merged.count()).isEqualTo(added.getTotalCount());
-        assertThat(merged.histogram().getMean()).isEqualTo(added.getMean());
+        assertThat(merged.meanNanos()).isEqualTo(added.getMean());
+        assertThat(new MergedLatency(Latency.RESPONSE).meanNanos()).isZero();
         assertThat(merged.histogram().getMinValue()).isEqualTo(added.getMinValue());
         assertThat(merged.histogram().getMaxValue()).isEqualTo(added.getMaxValue());
         for (double quantile : QUANTILES) {
