@@ -98,6 +98,11 @@ class QueryRoutingTest {
             TopicSpecs.ensure(admin, PARTITIONS, (short) 1);
             TopicSpecs.ensureHistograms(admin, (short) 1, Map.of(10, Duration.ofDays(7), 60, Duration.ofDays(90),
                     3_600, Duration.ofDays(730)));
+            // Creation returns once the controller has the topics; the broker lists them a moment later, and a
+            // query instance that lists none yet refuses to start.
+            await("the histogram topics listed by the broker").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> admin.listTopics().names().get().containsAll(
+                            List.of(Topics.histograms(10), Topics.histograms(60), Topics.histograms(3_600))));
         }
         first = QueryService.start(queryConfig(kafka, freePort(), "first"));
         second = QueryService.start(queryConfig(kafka, freePort(), "second"));
