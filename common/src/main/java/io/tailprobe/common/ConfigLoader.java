@@ -99,6 +99,25 @@ public final class ConfigLoader {
     }
 
     /**
+     * The environment variables {@link #load} reads for {@code type} with this file, by name, each to
+     * the key it sets: {@code TAILPROBE_HTTP_PORT → http.port}, {@code TAILPROBE_TARGETS_0_INTERVAL →
+     * targets.0.interval} (list elements only as many as the file has). Kafka client properties are not
+     * listed: any {@code TAILPROBE_KAFKA_…} variable passes through. Any other {@code TAILPROBE_…}
+     * variable is not an error (the environment is shared with other programs) but is ignored, so a
+     * deployment that sets one has a misspelling: this is the list to check it against.
+     */
+    public static <T> Map<String, String> environmentKeys(Class<T> type, T defaults, Path file) {
+        ObjectNode tree = YAML.valueToTree(load(type, defaults, file, Map.of(), List.of()));
+        Map<String, String> keys = new java.util.TreeMap<>();
+        for (String leaf : leafPaths(tree, "")) {
+            if (!leaf.startsWith(KAFKA + ".")) {
+                keys.put(envName(leaf), leaf);
+            }
+        }
+        return keys;
+    }
+
+    /**
      * The tree with every key the config class knows, including optional keys the file left out
      * (as null), so that {@code TAILPROBE_TARGETS_0_INTERVAL} can set a key a list element lacks.
      * If the tree does not bind yet (env or flags may still fix it), it is returned as it is.

@@ -72,4 +72,20 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.envName("http.port")).isEqualTo("TAILPROBE_HTTP_PORT");
         assertThat(ConfigLoader.envName("window.graceMillis")).isEqualTo("TAILPROBE_WINDOW_GRACE_MILLIS");
     }
+
+    @Test
+    void environment_keys_list_every_variable_the_loader_reads_and_nothing_else(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("c.yaml");
+        Files.writeString(file, "targets:\n  - name: a\n");
+        assertThat(ConfigLoader.environmentKeys(WithList.class, new WithList(List.of()), file))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("TAILPROBE_TARGETS_0_NAME", "targets.0.name",
+                        "TAILPROBE_TARGETS_0_INTERVAL", "targets.0.interval"));
+        Map<String, String> keys = ConfigLoader.environmentKeys(Sample.class, Sample.defaults(), null);
+        assertThat(keys).containsEntry("TAILPROBE_HTTP_PORT", "http.port").containsEntry("TAILPROBE_GRACE", "grace")
+                .doesNotContainKey("TAILPROBE_KAFKA_BOOTSTRAP_SERVERS");
+        // a misspelled variable is ignored by load, which is why deployments are checked against this list
+        Sample loaded = ConfigLoader.load(Sample.class, Sample.defaults(), null, Map.of("TAILPROBE_HTTP_PROT", "1"), List.of());
+        assertThat(loaded).isEqualTo(Sample.defaults());
+        assertThat(keys).doesNotContainKey("TAILPROBE_HTTP_PROT");
+    }
 }
