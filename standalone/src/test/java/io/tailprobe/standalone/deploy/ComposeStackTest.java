@@ -174,7 +174,14 @@ class ComposeStackTest {
         List<String> grafanaVolumes = strings(services().get("grafana").get("volumes"));
         assertThat(grafanaVolumes).contains("./grafana/provisioning:/etc/grafana/provisioning:ro",
                 "./grafana/dashboards:" + dashboardPath + ":ro");
-        assertThat(DOCKER.resolve("grafana/dashboards/tailprobe.json")).isRegularFile();
+        Matcher uid = Pattern.compile("\"datasource\":\\s*\\{[^}]*\"uid\":\\s*\"([^\"]+)\"")
+                .matcher(DeployFiles.read(DOCKER.resolve("grafana/dashboards/tailprobe.json")));
+        int panels = 0;
+        while (uid.find()) {
+            panels++;
+            assertThat(uid.group(1)).as("the dashboard's datasource is the provisioned one").isEqualTo("prometheus");
+        }
+        assertThat(panels).isGreaterThan(10);
     }
 
     @SuppressWarnings("unchecked")
