@@ -32,17 +32,19 @@ public final class Aggregator implements AutoCloseable {
     public static Aggregator start(AggregatorConfig config) {
         config.validated();
         try (Admin admin = Admin.create(KafkaSettings.toProperties(config.kafka()))) {
-            TopicSpecs.ensure(admin, config.topics().partitions(), config.topics().replicationFactor());
-            for (String change : TopicSpecs.ensureHistograms(admin, config.topics().replicationFactor(),
-                    config.retentionByResolutionSeconds())) {
+            AggregatorConfig.TopicsSetup topics = config.topics();
+            TopicSpecs.ensure(admin, topics.samples(), topics.deadLetters(), topics.partitions(), topics.replicationFactor());
+            for (String change : TopicSpecs.ensureHistograms(admin, topics.samples(), topics.histograms(),
+                    topics.replicationFactor(), config.retentionByResolutionSeconds())) {
                 LOG.info("histogram topic {}", change);
             }
         }
         AggregatorMetrics metrics = new AggregatorMetrics();
         AtomicReference<KafkaStreams> app = new AtomicReference<>();
         Properties properties = streamsProperties(config);
-        KafkaStreams streams = new KafkaStreams(LatencyTopology.build(config, metrics, InputLag.of(app::get),
-                new KafkaTaskHistory(properties)), properties);
+        KafkaStreams streams = new KafkaStreams(LatencyTopology.build(config, metrics,
+                InputLag.of(app::get, config.topics().samples()),
+                new KafkaTaskHistory(properties, config.topics().samples())), properties);
         app.set(streams);
         metrics.lag(() -> recordsLagMax(streams));
         Javalin http = Javalin.create(javalin -> {

@@ -18,7 +18,7 @@ public final class AggregatorCommand implements Callable<Integer> {
         AggregatorConfig config = options.load(AggregatorConfig.class, AggregatorConfig.defaults()).validated();
         Aggregator aggregator = Aggregator.start(config);
         System.out.printf("aggregator %s reading %s from %s%n", config.streams().applicationId(),
-                io.tailprobe.schemas.Topics.SAMPLES, config.kafka().get("bootstrap.servers"));
+                config.topics().samples(), config.kafka().get("bootstrap.servers"));
         Lifecycle.runUntilStopped("aggregator", aggregator);
         return 0;
     }

@@ -3,6 +3,7 @@ package io.tailprobe.aggregator;
 import io.tailprobe.common.ConfigException;
 import io.tailprobe.common.Durations;
 import io.tailprobe.common.KafkaSettings;
+import io.tailprobe.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * The aggregator's configuration; see {@link io.tailprobe.common.ConfigLoader} for how files,
@@ -21,7 +23,8 @@ import java.util.TreeMap;
  * @param kafka Kafka client properties, passed through (bootstrap.servers, SASL, TLS, …)
  * @param streams the Kafka Streams application
  * @param window the base window: size, grace for late samples, idle close; rollups; retention per resolution
- * @param topics partitions and replication of the topics the aggregator creates when missing
+ * @param topics the topics read and written, and the partitions and replication of those the aggregator
+ *     creates when missing
  * @param maxLatency samples whose service or response time exceeds this are dead-lettered as absurd
  * @param http the port of the aggregator's {@code /health} and {@code /metrics}
  */
@@ -80,7 +83,41 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
         }
     }
 
-    public record TopicsSetup(int partitions, short replicationFactor) {}
+    /**
+     * The topics: names, and how the aggregator creates the missing ones. Other names run a second,
+     * what-if aggregator beside the real one, e.g. over samples {@code tailprobe replay --republish-to}
+     * copied: {@code --set topics.samples=whatif.samples --set topics.histograms=whatif.histograms
+     * --set topics.deadLetters=whatif.dead-letter --set streams.applicationId=whatif}.
+     *
+     * @param partitions of the samples topic when the aggregator creates it (the histogram topics get as
+     *     many as it has)
+     * @param samples the topic samples are read from ({@code latency.samples})
+     * @param histograms the stem of the closed windows' topics, one per resolution
+     *     ({@code latency.histograms}: {@code latency.histograms.10s}, …). The query API serves the
+     *     {@code latency.histograms.*} topics only
+     * @param deadLetters where records the aggregator cannot use go ({@code latency.samples.dead-letter})
+     */
+    public record TopicsSetup(int partitions, short replicationFactor, String samples, String histograms,
+            String deadLetters) {
+        public TopicsSetup {
+            samples = samples == null ? Topics.SAMPLES : samples;
+            histograms = histograms == null ? Topics.HISTOGRAMS : histograms;
+            deadLetters = deadLetters == null ? Topics.DEAD_LETTERS : deadLetters;
+        }
+
+        /** The default topic names. */
+        public TopicsSetup(int partitions, short replicationFactor) {
+            this(partitions, replicationFactor, null, null, null);
+        }
+
+        /** The topic of the closed windows of one resolution, e.g. {@code latency.histograms.1m}. */
+        public String histogramsTopic(int resolutionSeconds) {
+            return Topics.histograms(histograms, resolutionSeconds);
+        }
+    }
+
+    /** Kafka's rule for topic names (kafka.common.internals.Topic). */
+    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
     public static AggregatorConfig defaults() {
         return new AggregatorConfig(
@@ -122,6 +159,19 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
         }
         require(topics.partitions() >= 1, "topics.partitions must be >= 1, got " + topics.partitions());
         require(topics.replicationFactor() >= 1, "topics.replicationFactor must be >= 1, got " + topics.replicationFactor());
+        topicName("topics.samples", topics.samples());
+        topicName("topics.deadLetters", topics.deadLetters());
+        // the longest name a resolution adds is ".999999999s"
+        require(topics.histograms() != null && TOPIC_NAME.matcher(topics.histograms()).matches()
+                        && topics.histograms().length() <= 249 - 11,
+                "topics.histograms must be a topic name stem of at most 238 of a-z, A-Z, 0-9, '.', '_' and '-', got \""
+                        + topics.histograms() + "\"");
+        require(!topics.samples().equals(topics.deadLetters()),
+                "topics.samples and topics.deadLetters must differ, both are \"" + topics.samples() + "\"");
+        for (String input : List.of(topics.samples(), topics.deadLetters())) {
+            require(!input.startsWith(topics.histograms() + "."), "topics.histograms \"" + topics.histograms()
+                    + "\" must not be a stem of the input topic \"" + input + "\" (its windows would share names with it)");
+        }
         positive("maxLatency", maxLatency);
         require(http.port() >= 0 && http.port() <= 65_535, "http.port must be in [0, 65535], got " + http.port());
         return this;
@@ -168,6 +218,11 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
                     + "needs a retention");
         }
         return retentionBySeconds;
+    }
+
+    private static void topicName(String key, String name) {
+        require(name != null && TOPIC_NAME.matcher(name).matches() && !name.equals(".") && !name.equals(".."),
+                key + " must be a Kafka topic name (1 to 249 of a-z, A-Z, 0-9, '.', '_' and '-'), got \"" + name + "\"");
     }
 
     private static void positive(String key, Duration value) {

@@ -1,11 +1,10 @@
 package io.tailprobe.aggregator;
 
-import io.tailprobe.schemas.Topics;
 import java.util.function.Supplier;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.streams.KafkaStreams;
 
-/** How far a partition of {@code latency.samples} is behind its log end, as its consumer last saw it. */
+/** How far a partition of the samples topic is behind its log end, as its consumer last saw it. */
 @FunctionalInterface
 public interface InputLag {
     /** Always caught up: for a topology without consumers, such as under TopologyTestDriver. */
@@ -20,8 +19,9 @@ public interface InputLag {
      * for the end of the stream.
      *
      * @param streams the running app, null until it exists
+     * @param samplesTopic the topic the app reads samples from ({@code topics.samples})
      */
-    static InputLag of(Supplier<KafkaStreams> streams) {
+    static InputLag of(Supplier<KafkaStreams> streams, String samplesTopic) {
         return partition -> {
             KafkaStreams app = streams.get();
             if (app == null) {
@@ -29,7 +29,7 @@ public interface InputLag {
             }
             double lag = -1;
             String partitionTag = Integer.toString(partition);
-            String topicTag = Topics.SAMPLES.replace('.', '_'); // as the consumer's fetch metrics spell it
+            String topicTag = samplesTopic.replace('.', '_'); // as the consumer's fetch metrics spell it
             for (Metric metric : app.metrics().values()) {
                 var name = metric.metricName();
                 if (name.name().equals("records-lag") && topicTag.equals(name.tags().get("topic"))

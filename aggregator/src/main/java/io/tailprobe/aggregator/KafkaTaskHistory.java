@@ -1,6 +1,5 @@
 package io.tailprobe.aggregator;
 
-import io.tailprobe.schemas.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +24,10 @@ final class KafkaTaskHistory implements TaskHistory {
     private static final Duration POLL = Duration.ofMillis(200);
 
     private final Map<String, Object> consumerConfig;
+    private final String samplesTopic;
 
-    KafkaTaskHistory(Properties streamsProperties) {
+    KafkaTaskHistory(Properties streamsProperties, String samplesTopic) {
+        this.samplesTopic = samplesTopic;
         StreamsConfig streams = new StreamsConfig(streamsProperties);
         this.consumerConfig = streams.getRestoreConsumerConfigs(
                 streams.getString(StreamsConfig.APPLICATION_ID_CONFIG) + "-history");
@@ -37,7 +38,7 @@ final class KafkaTaskHistory implements TaskHistory {
 
     @Override
     public void samples(int partition, long fromOffset, long toOffsetExclusive, RecordHandler handler) {
-        TopicPartition input = new TopicPartition(Topics.SAMPLES, partition);
+        TopicPartition input = new TopicPartition(samplesTopic, partition);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
             consumer.assign(List.of(input));
             consumer.seek(input, fromOffset);

@@ -51,22 +51,22 @@ public final class LatencyTopology {
     static Topology build(AggregatorConfig config, AggregatorMetrics metrics, InputLag inputLag, TaskHistory history) {
         Topology topology = new Topology();
         CommitHookedStores commitHooks = new CommitHookedStores();
-        topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SAMPLES);
+        topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), config.topics().samples());
         topology.addProcessor(WINDOW_PROCESSOR,
                 () -> new WindowProcessor(config, metrics, commitHooks, inputLag, history), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 commitHooks.wrap(Stores.inMemoryKeyValueStore(WindowProcessor.CHECKPOINT_STORE)),
                 Serdes.String(), Serdes.Long()), WINDOW_PROCESSOR);
-        topology.addSink(HISTOGRAMS_SINK, histogramsTopic(), new StringSerializer(), new ByteArraySerializer(),
+        topology.addSink(HISTOGRAMS_SINK, histogramsTopic(config.topics()), new StringSerializer(), new ByteArraySerializer(),
                 seriesPartitioner(), WINDOW_PROCESSOR);
-        topology.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS, new StringSerializer(), new ByteArraySerializer(),
+        topology.addSink(DEAD_LETTER_SINK, config.topics().deadLetters(), new StringSerializer(), new ByteArraySerializer(),
                 WINDOW_PROCESSOR);
         return topology;
     }
 
     /** A window goes to the topic of the resolution in its key: a 1 min window to latency.histograms.1m. */
-    static TopicNameExtractor<String, byte[]> histogramsTopic() {
-        return (key, value, recordContext) -> Topics.histograms(HistogramKey.parse(key).resolutionSeconds());
+    static TopicNameExtractor<String, byte[]> histogramsTopic(AggregatorConfig.TopicsSetup topics) {
+        return (key, value, recordContext) -> topics.histogramsTopic(HistogramKey.parse(key).resolutionSeconds());
     }
 
     /** Every window of a series goes to the series' partition, the same partition as its samples. */

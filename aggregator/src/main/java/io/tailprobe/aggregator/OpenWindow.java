@@ -18,9 +18,12 @@ import java.util.Map;
  * The window becomes a {@link WindowedHistogram} record, with HdrHistogram's V2 encoding, only when
  * it is emitted at its close. Every sample counts
  * under its outcome; only OK samples are recorded in the latency histograms (a timeout's latency
- * is unknown, only bounded below), and min/max are exact over them.
+ * is unknown, only bounded below; {@link SampleRules#recordsLatency}), and min/max are exact over them.
+ *
+ * <p>Public so that {@code tailprobe replay} adds samples to windows exactly as the aggregator does: the
+ * same samples in the same window give a record with the same counts, extremes and histogram bytes.
  */
-final class OpenWindow {
+public final class OpenWindow {
     private static final Outcome[] OUTCOMES = Outcome.values();
     private static final int PHASE_COUNT = Phases.NAMES.size();
 
@@ -53,7 +56,7 @@ final class OpenWindow {
         this.response = response;
     }
 
-    static OpenWindow empty(HistogramKey key) {
+    public static OpenWindow empty(HistogramKey key) {
         return new OpenWindow(key, new BucketCounts(), new BucketCounts());
     }
 
@@ -77,7 +80,7 @@ final class OpenWindow {
         return window;
     }
 
-    HistogramKey key() {
+    public HistogramKey key() {
         return key;
     }
 
@@ -89,7 +92,7 @@ final class OpenWindow {
         return key.windowStartMillis() + key.resolutionSeconds() * 1000L;
     }
 
-    long sampleCount() {
+    public long sampleCount() {
         return sampleCount;
     }
 
@@ -98,17 +101,17 @@ final class OpenWindow {
         return firstOffset;
     }
 
-    /** Adds the sample read from input offset {@code offset}. */
-    void add(LatencySample sample, long offset) {
+    /** Adds the sample read from input offset {@code offset}; the sample must be valid ({@link SampleRules}). */
+    public void add(LatencySample sample, long offset) {
         firstOffset = Math.min(firstOffset, offset);
         sampleCount++;
         keepCommonLabels(sample.getLabels());
         outcomeCounts[sample.getOutcome().ordinal()]++;
-        if (sample.getOutcome() != Outcome.OK) {
+        if (!SampleRules.recordsLatency(sample)) {
             return;
         }
-        long serviceNanos = sample.getServiceTimeNanos();
-        long responseNanos = sample.getResponseTimeNanos();
+        long serviceNanos = SampleRules.serviceNanos(sample);
+        long responseNanos = SampleRules.responseNanos(sample);
         service.record(serviceNanos);
         response.record(responseNanos);
         minServiceNanos = Math.min(minServiceNanos, serviceNanos);
@@ -145,7 +148,7 @@ final class OpenWindow {
     }
 
     /** Adds every count and histogram of {@code other} (exact: histograms add). */
-    void merge(OpenWindow other) {
+    public void merge(OpenWindow other) {
         if (other.labels != null) {
             keepCommonLabels(other.labels);
         }
@@ -168,7 +171,7 @@ final class OpenWindow {
     }
 
     /** The record for the store and for {@code latency.histograms}; encodes every histogram. */
-    WindowedHistogram toRecord() {
+    public WindowedHistogram toRecord() {
         Map<String, Long> outcomes = new HashMap<>(otherOutcomeCounts);
         for (int i = 0; i < outcomeCounts.length; i++) {
             if (outcomeCounts[i] > 0) {

@@ -66,13 +66,17 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             .thenComparing(w -> w.key().host().equals(HistogramKey.FLEET))
             .thenComparing(OpenWindow::storeKey);
 
-    private final long windowSizeMillis;
+    private final SampleWindows baseWindows;
     private final int resolutionSeconds;
     private final long graceMillis;
     private final long idleCloseMillis;
-    private final long maxLatencyNanos;
+    private final SampleRules rules;
     /** Rollup resolutions, coarser than the base one. */
     private final int[] rollupSeconds;
+    /** The windows of each rollup resolution, by index in {@link #rollupSeconds}. */
+    private final SampleWindows[] rollupWindows;
+    private final String samplesTopic;
+    private final String histogramsPrefix;
     private final AggregatorMetrics metrics;
     private final CommitHookedStores commitHooks;
     private final InputLag inputLag;
@@ -101,12 +105,18 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     WindowProcessor(AggregatorConfig config, AggregatorMetrics metrics, CommitHookedStores commitHooks,
                     InputLag inputLag, TaskHistory history) {
-        this.windowSizeMillis = config.window().size().toMillis();
+        this.baseWindows = new SampleWindows(config.window().size());
         this.resolutionSeconds = config.windowSizeSeconds();
         this.graceMillis = config.window().grace().toMillis();
         this.idleCloseMillis = config.window().idleClose().toMillis();
-        this.maxLatencyNanos = config.maxLatency().toNanos();
+        this.rules = SampleRules.of(config);
         this.rollupSeconds = config.window().rollups().stream().mapToInt(d -> (int) d.toSeconds()).toArray();
+        this.rollupWindows = new SampleWindows[rollupSeconds.length];
+        for (int i = 0; i < rollupSeconds.length; i++) {
+            rollupWindows[i] = SampleWindows.ofSeconds(rollupSeconds[i]);
+        }
+        this.samplesTopic = config.topics().samples();
+        this.histogramsPrefix = config.topics().histograms();
         this.metrics = metrics;
         this.commitHooks = commitHooks;
         this.inputLag = inputLag;
@@ -158,7 +168,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             readFromMillis = Math.min(readFromMillis, firstOpenRollupStart[i]);
         }
         if (readFromMillis != Long.MAX_VALUE) {
-            history.committedRecords(Topics.histograms(resolutionSeconds), partition, readFromMillis, record -> {
+            String baseTopic = Topics.histograms(histogramsPrefix, resolutionSeconds);
+            history.committedRecords(baseTopic, partition, readFromMillis, record -> {
                 HistogramKey key = HistogramKey.parse(new String(record.key(), StandardCharsets.UTF_8));
                 OpenWindow base = null;
                 for (int i = 0; i < rollupSeconds.length; i++) {
@@ -167,7 +178,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
                             base = OpenWindow.of(Topics.histogramSerde().decode(record.value()));
                             baseWindowsRead[0]++;
                         }
-                        rollUp(base, rollupSeconds[i]);
+                        rollUp(base, i);
                     }
                 }
             });
@@ -183,7 +194,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
         LOG.info("task {} restored {} open windows in {} ms: {} samples replayed from {}-{} offsets {}..{}, {} closed "
                         + "base windows re-read into their open rollups", context.taskId(), open.size(),
-                (System.nanoTime() - startNanos) / 1_000_000, samplesReplayed[0], Topics.SAMPLES, partition,
+                (System.nanoTime() - startNanos) / 1_000_000, samplesReplayed[0], samplesTopic, partition,
                 replayFromOffset, toOffsetExclusive, baseWindowsRead[0]);
     }
 
@@ -208,29 +219,25 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     /** Adds the sample in {@code value} to its windows, or says why it cannot be added. */
     private Rejection addSample(String key, byte[] value, long offset) {
-        LatencySample sample;
-        try {
-            sample = Topics.sampleSerde().decode(value);
-        } catch (RuntimeException e) {
-            return new Rejection(DeadLetterReason.UNDECODABLE, e.getMessage());
+        SampleRules.Verdict verdict = rules.decodeAndValidate(value);
+        if (!verdict.accepted()) {
+            return new Rejection(verdict.reason(), verdict.detail());
         }
-        String invalid = validate(sample);
-        if (invalid != null) {
-            return new Rejection(DeadLetterReason.INVALID, invalid);
-        }
+        LatencySample sample = verdict.sample();
         SeriesWindows series = key == null ? null : bySeries.get(key);
         if (series == null || !series.isOf(sample)) {
+            // the same rule as SampleRules.check, with the series' windows looked up once per record
             SeriesKey sampleSeries = SeriesKey.of(sample);
             String seriesKey = sampleSeries.encode();
-            if (!seriesKey.equals(key)) {
-                return new Rejection(DeadLetterReason.KEY_MISMATCH,
-                        "record key \"" + key + "\" is not the sample's series \"" + seriesKey + "\"");
+            String mismatch = SampleRules.keyMismatch(key, seriesKey);
+            if (mismatch != null) {
+                return new Rejection(DeadLetterReason.KEY_MISMATCH, mismatch);
             }
             series = bySeries.computeIfAbsent(seriesKey, k -> new SeriesWindows(sampleSeries));
         }
-        long eventMillis = sample.getScheduledStartMicros() / 1000L;
-        long windowStart = eventMillis - Math.floorMod(eventMillis, windowSizeMillis);
-        long windowEnd = windowStart + windowSizeMillis;
+        long eventMillis = SampleRules.eventMillis(sample);
+        long windowStart = baseWindows.startMillis(eventMillis);
+        long windowEnd = baseWindows.endMillis(windowStart);
         if (windowEnd + graceMillis <= streamTimeMillis) {
             return new Rejection(DeadLetterReason.LATE, "window " + windowStart + ".." + windowEnd
                     + " closed; stream time " + streamTimeMillis + ", grace " + graceMillis + " ms");
@@ -299,33 +306,6 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
     }
 
-    private String validate(LatencySample s) {
-        String bad = badName("host", s.getHost());
-        bad = bad != null ? bad : badName("target", s.getTarget());
-        bad = bad != null ? bad : badName("probeType", s.getProbeType());
-        bad = bad != null ? bad : badName("protocol", s.getProtocol());
-        if (bad != null) {
-            return bad;
-        }
-        if (s.getScheduledStartMicros() <= 0) {
-            return "scheduledStartMicros must be > 0, got " + s.getScheduledStartMicros();
-        }
-        if (s.getServiceTimeNanos() < 0 || s.getServiceTimeNanos() > maxLatencyNanos) {
-            return "serviceTimeNanos must be in [0, " + maxLatencyNanos + "], got " + s.getServiceTimeNanos();
-        }
-        if (s.getResponseTimeNanos() < 0 || s.getResponseTimeNanos() > maxLatencyNanos) {
-            return "responseTimeNanos must be in [0, " + maxLatencyNanos + "], got " + s.getResponseTimeNanos();
-        }
-        return null;
-    }
-
-    private static String badName(String field, String value) {
-        if (value == null || value.isEmpty() || value.indexOf(SeriesKey.SEPARATOR) >= 0) {
-            return field + " must be non-empty and free of '" + SeriesKey.SEPARATOR + "', got \"" + value + "\"";
-        }
-        return null;
-    }
-
     private void track(OpenWindow window) {
         open.put(window.storeKey(), window);
         openByEndMillis.computeIfAbsent(window.windowEndMillis(), end -> new ArrayList<>()).add(window);
@@ -369,11 +349,12 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         HistogramKey key = window.key();
         open.remove(window.storeKey());
         if (key.resolutionSeconds() == resolutionSeconds) {
-            for (int seconds : rollupSeconds) {
-                rollUp(window, seconds);
+            for (int i = 0; i < rollupSeconds.length; i++) {
+                rollUp(window, i);
             }
         }
-        byte[] record = histogramSerializer.serialize(Topics.histograms(key.resolutionSeconds()), window.toRecord());
+        byte[] record = histogramSerializer.serialize(Topics.histograms(histogramsPrefix, key.resolutionSeconds()),
+                window.toRecord());
         context.forward(new Record<>(window.storeKey(), record, key.windowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
         metrics.windowEmitted();
     }
@@ -393,12 +374,11 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         return key.resolutionSeconds() == resolutionSeconds && !key.host().equals(HistogramKey.FLEET);
     }
 
-    /** Adds a closed base window into the rollup at {@code seconds} of its host (or the fleet) that holds it. */
-    private void rollUp(OpenWindow base, int seconds) {
+    /** Adds a closed base window into the rollup {@code rollupSeconds[rollup]} of its host (or the fleet) that holds it. */
+    private void rollUp(OpenWindow base, int rollup) {
         HistogramKey baseKey = base.key();
-        long sizeMillis = seconds * 1000L;
-        long start = baseKey.windowStartMillis() - Math.floorMod(baseKey.windowStartMillis(), sizeMillis);
-        openWindow(new HistogramKey(baseKey.series(), baseKey.host(), seconds, start)).merge(base);
+        long start = rollupWindows[rollup].startMillis(baseKey.windowStartMillis());
+        openWindow(new HistogramKey(baseKey.series(), baseKey.host(), rollupSeconds[rollup], start)).merge(base);
     }
 
     /**

@@ -40,24 +40,46 @@ public final class TopicSpecs {
 
     /** The input topics: {@code latency.samples} and the dead letters. */
     public static List<NewTopic> topics(int partitions, short replicationFactor) {
-        return List.of(
-                new NewTopic(Topics.SAMPLES, partitions, replicationFactor)
-                        .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(SAMPLES_RETENTION.toMillis()))),
-                new NewTopic(Topics.DEAD_LETTERS, 1, replicationFactor));
+        return topics(Topics.SAMPLES, Topics.DEAD_LETTERS, partitions, replicationFactor);
+    }
+
+    /** The input topics under other names (an aggregator's {@code topics.samples} and {@code topics.deadLetters}). */
+    public static List<NewTopic> topics(String samplesTopic, String deadLettersTopic, int partitions,
+                                        short replicationFactor) {
+        return List.of(samples(samplesTopic, partitions, replicationFactor),
+                new NewTopic(deadLettersTopic, 1, replicationFactor));
+    }
+
+    /** A samples topic: {@code latency.samples}, or a copy of it ({@code tailprobe replay --republish-to}). */
+    public static NewTopic samples(String name, int partitions, short replicationFactor) {
+        return new NewTopic(name, partitions, replicationFactor)
+                .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(SAMPLES_RETENTION.toMillis())));
     }
 
     /** The histogram topic of one resolution. */
     public static NewTopic histograms(int resolutionSeconds, int partitions, short replicationFactor, Duration retention) {
-        return new NewTopic(Topics.histograms(resolutionSeconds), partitions, replicationFactor)
+        return histograms(Topics.HISTOGRAMS, resolutionSeconds, partitions, replicationFactor, retention);
+    }
+
+    /** The histogram topic of one resolution under another stem ({@link Topics#histograms(String, int)}). */
+    public static NewTopic histograms(String prefix, int resolutionSeconds, int partitions, short replicationFactor,
+                                      Duration retention) {
+        return new NewTopic(Topics.histograms(prefix, resolutionSeconds), partitions, replicationFactor)
                 .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, HISTOGRAMS_CLEANUP_POLICY,
                         TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention.toMillis())));
     }
 
     /** Creates whichever of the input topics do not exist yet; existing topics are left as they are. */
     public static void ensure(Admin admin, int partitions, short replicationFactor) {
+        ensure(admin, Topics.SAMPLES, Topics.DEAD_LETTERS, partitions, replicationFactor);
+    }
+
+    /** As {@link #ensure(Admin, int, short)} for input topics of other names. */
+    public static void ensure(Admin admin, String samplesTopic, String deadLettersTopic, int partitions,
+                              short replicationFactor) {
         try {
             Set<String> existing = admin.listTopics().names().get();
-            create(admin, topics(partitions, replicationFactor).stream()
+            create(admin, topics(samplesTopic, deadLettersTopic, partitions, replicationFactor).stream()
                     .filter(topic -> !existing.contains(topic.name())).toList());
         } catch (ExecutionException e) {
             throw failed("cannot create Tailprobe topics", e);
@@ -76,21 +98,33 @@ public final class TopicSpecs {
      */
     public static List<String> ensureHistograms(Admin admin, short replicationFactor,
                                                 Map<Integer, Duration> retentionByResolutionSeconds) {
+        return ensureHistograms(admin, Topics.SAMPLES, Topics.HISTOGRAMS, replicationFactor, retentionByResolutionSeconds);
+    }
+
+    /**
+     * As {@link #ensureHistograms(Admin, short, Map)} for histogram topics under {@code histogramsPrefix},
+     * taking their partition count from {@code samplesTopic}.
+     */
+    public static List<String> ensureHistograms(Admin admin, String samplesTopic, String histogramsPrefix,
+                                                short replicationFactor,
+                                                Map<Integer, Duration> retentionByResolutionSeconds) {
         Map<Integer, Duration> finestFirst = new TreeMap<>(retentionByResolutionSeconds);
         Map<String, Duration> retentionByTopic = new LinkedHashMap<>();
-        finestFirst.forEach((seconds, retention) -> retentionByTopic.put(Topics.histograms(seconds), retention));
+        finestFirst.forEach((seconds, retention) ->
+                retentionByTopic.put(Topics.histograms(histogramsPrefix, seconds), retention));
         try {
             Set<String> existing = admin.listTopics().names().get();
-            if (!existing.contains(Topics.SAMPLES)) {
-                throw new IllegalStateException(Topics.SAMPLES + " does not exist; the histogram topics take its "
+            if (!existing.contains(samplesTopic)) {
+                throw new IllegalStateException(samplesTopic + " does not exist; the histogram topics take its "
                         + "partition count");
             }
-            int partitions = admin.describeTopics(List.of(Topics.SAMPLES)).allTopicNames().get()
-                    .get(Topics.SAMPLES).partitions().size();
+            int partitions = admin.describeTopics(List.of(samplesTopic)).allTopicNames().get()
+                    .get(samplesTopic).partitions().size();
             List<String> changes = new ArrayList<>();
             List<NewTopic> missing = new ArrayList<>();
             for (Map.Entry<Integer, Duration> resolution : finestFirst.entrySet()) {
-                NewTopic topic = histograms(resolution.getKey(), partitions, replicationFactor, resolution.getValue());
+                NewTopic topic = histograms(histogramsPrefix, resolution.getKey(), partitions, replicationFactor,
+                        resolution.getValue());
                 if (!existing.contains(topic.name())) {
                     missing.add(topic);
                 }

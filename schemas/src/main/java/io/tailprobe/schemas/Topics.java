@@ -37,6 +37,15 @@ public final class Topics {
      * {@code latency.histograms.1d}.
      */
     public static String histograms(int resolutionSeconds) {
+        return histograms(HISTOGRAMS, resolutionSeconds);
+    }
+
+    /**
+     * As {@link #histograms(int)} under another stem, for an aggregator configured with
+     * {@code topics.histograms} (a what-if run beside the real one): {@code whatif.histograms}, 60 →
+     * {@code whatif.histograms.1m}.
+     */
+    public static String histograms(String prefix, int resolutionSeconds) {
         if (resolutionSeconds <= 0) {
             throw new IllegalArgumentException("resolutionSeconds must be > 0, got " + resolutionSeconds);
         }
@@ -44,7 +53,7 @@ public final class Topics {
         while (resolutionSeconds % UNIT_SECONDS[unit] != 0) {
             unit++;
         }
-        return HISTOGRAMS + "." + resolutionSeconds / UNIT_SECONDS[unit] + UNITS.charAt(unit);
+        return prefix + "." + resolutionSeconds / UNIT_SECONDS[unit] + UNITS.charAt(unit);
     }
 
     /**
