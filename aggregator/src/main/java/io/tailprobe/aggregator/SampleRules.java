@@ -35,10 +35,13 @@ public final class SampleRules {
     /**
      * What the aggregator does with one record: add its {@link #sample()} to a window, or dead-letter it
      * for {@link #reason()} ({@code late} is decided by the window, not here).
+     *
+     * @param sample the decoded sample; also of a rejected record when it could be decoded (so a replay
+     *     can tell whether its filters match), null when undecodable
      */
     public record Verdict(LatencySample sample, DeadLetterReason reason, String detail) {
-        static Verdict rejected(DeadLetterReason reason, String detail) {
-            return new Verdict(null, reason, detail);
+        static Verdict rejected(DeadLetterReason reason, String detail, LatencySample sample) {
+            return new Verdict(sample, reason, detail);
         }
 
         public boolean accepted() {
@@ -52,10 +55,10 @@ public final class SampleRules {
         try {
             sample = Topics.sampleSerde().decode(value);
         } catch (RuntimeException e) {
-            return Verdict.rejected(DeadLetterReason.UNDECODABLE, e.getMessage());
+            return Verdict.rejected(DeadLetterReason.UNDECODABLE, e.getMessage(), null);
         }
         String invalid = invalid(sample);
-        return invalid != null ? Verdict.rejected(DeadLetterReason.INVALID, invalid) : new Verdict(sample, null, null);
+        return invalid != null ? Verdict.rejected(DeadLetterReason.INVALID, invalid, sample) : new Verdict(sample, null, null);
     }
 
     /** Every rule for a record keyed {@code key} (null for none) holding {@code value}. */
@@ -65,7 +68,8 @@ public final class SampleRules {
             return verdict;
         }
         String mismatch = keyMismatch(key, SeriesKey.of(verdict.sample()).encode());
-        return mismatch != null ? Verdict.rejected(DeadLetterReason.KEY_MISMATCH, mismatch) : verdict;
+        return mismatch != null ? Verdict.rejected(DeadLetterReason.KEY_MISMATCH, mismatch, verdict.sample())
+                : verdict;
     }
 
     /** Why a decoded sample is invalid, or null when it is valid. */
