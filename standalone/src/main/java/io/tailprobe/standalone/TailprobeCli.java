@@ -2,14 +2,18 @@ package io.tailprobe.standalone;
 
 import io.tailprobe.aggregator.AggregatorCommand;
 import io.tailprobe.common.ConfigException;
+import io.tailprobe.standalone.replay.ReplayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code tailprobe} command: the one-command demo stack, or any one service as its own process. */
+/**
+ * The {@code tailprobe} command: the one-command demo stack, any one service as its own process, or a
+ * replay of raw samples.
+ */
 @Command(name = "tailprobe", mixinStandardHelpOptions = true, version = "tailprobe 0.1.0",
         description = "Fleet-wide network latency with exact percentiles.",
         subcommands = {DemoCommand.class, BrokerCommand.class, io.tailprobe.agent.AgentCommand.class,
-                AggregatorCommand.class, io.tailprobe.query.QueryApiCommand.class})
+                AggregatorCommand.class, io.tailprobe.query.QueryApiCommand.class, ReplayCommand.class})
 public final class TailprobeCli {
     private TailprobeCli() {}
 
