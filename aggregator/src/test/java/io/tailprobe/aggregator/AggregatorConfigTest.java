@@ -77,4 +77,33 @@ class AggregatorConfigTest {
                 .hasMessage("streams.processingGuarantee must be exactly_once_v2 or at_least_once, got exactly_once");
         assertThatThrownBy(() -> load("window.grace=-1s")).hasMessage("window.grace must be >= 0, got -1s");
     }
+
+    @Test
+    void topic_names_default_to_latency_samples_and_can_be_set_for_a_what_if_aggregator() {
+        AggregatorConfig defaults = load();
+        assertThat(defaults.topics().samples()).isEqualTo("latency.samples");
+        assertThat(defaults.topics().histogramsTopic(60)).isEqualTo("latency.histograms.1m");
+        assertThat(defaults.topics().deadLetters()).isEqualTo("latency.samples.dead-letter");
+
+        AggregatorConfig whatIf = load("topics.samples=whatif.samples", "topics.histograms=whatif.histograms",
+                "topics.deadLetters=whatif.dead-letter");
+        assertThat(whatIf.topics().samples()).isEqualTo("whatif.samples");
+        assertThat(whatIf.topics().histogramsTopic(10)).isEqualTo("whatif.histograms.10s");
+        assertThat(whatIf.topics().deadLetters()).isEqualTo("whatif.dead-letter");
+    }
+
+    @Test
+    void a_topic_name_kafka_would_refuse_or_names_that_collide_fail_naming_the_key() {
+        assertThatThrownBy(() -> load("topics.samples=my samples"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("topics.samples must be a Kafka topic name (1 to 249 of a-z, A-Z, 0-9, '.', '_' and '-'), "
+                        + "got \"my samples\"");
+        assertThatThrownBy(() -> load("topics.deadLetters=")).hasMessageStartingWith("topics.deadLetters must be a Kafka topic name");
+        assertThatThrownBy(() -> load("topics.histograms=a/b")).hasMessageStartingWith("topics.histograms must be a topic name stem");
+        assertThatThrownBy(() -> load("topics.deadLetters=latency.samples"))
+                .hasMessage("topics.samples and topics.deadLetters must differ, both are \"latency.samples\"");
+        assertThatThrownBy(() -> load("topics.histograms=latency"))
+                .hasMessage("topics.histograms \"latency\" must not be a stem of the input topic \"latency.samples\" "
+                        + "(its windows would share names with it)");
+    }
 }

@@ -204,6 +204,35 @@ class LatencyTopologyTest {
     }
 
     @Test
+    void an_aggregator_with_other_topic_names_reads_and_writes_only_those() {
+        AggregatorConfig defaults = AggregatorConfig.defaults();
+        AggregatorConfig whatIf = new AggregatorConfig(defaults.kafka(), defaults.streams(),
+                new AggregatorConfig.Window(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30)),
+                new AggregatorConfig.TopicsSetup(6, (short) 1, "whatif.samples", "whatif.histograms", "whatif.dead-letter"),
+                defaults.maxLatency()).validated();
+        var props = Aggregator.streamsProperties(whatIf);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("what-if").toString());
+        try (TopologyTestDriver whatIfDriver = new TopologyTestDriver(LatencyTopology.build(whatIf), props,
+                Instant.ofEpochMilli(T0_MILLIS))) {
+            TestInputTopic<String, byte[]> input = whatIfDriver.createInputTopic("whatif.samples", new StringSerializer(),
+                    new ByteArraySerializer());
+            for (LatencySample sample : List.of(sample("host-a", T0_MILLIS, 1_000_000L, 1_000_000L, Outcome.OK),
+                    sample("host-a", T0_MILLIS + 20_000, 1_000_000L, 1_000_000L, Outcome.OK))) {
+                input.pipeInput(SeriesKey.of(sample).encode(), Topics.sampleSerde().encode(sample));
+            }
+            input.pipeInput(SERIES.encode(), new byte[] {1, 2, 3});
+
+            assertThat(whatIfDriver.createOutputTopic("whatif.histograms.10s", new StringDeserializer(),
+                    new ByteArrayDeserializer()).readKeyValuesToList()).extracting(kv -> HistogramKey.parse(kv.key))
+                    .containsExactly(new HistogramKey(SERIES, "host-a", 10, T0_MILLIS),
+                            new HistogramKey(SERIES, HistogramKey.FLEET, 10, T0_MILLIS));
+            assertThat(whatIfDriver.createOutputTopic("whatif.dead-letter", new StringDeserializer(),
+                    new ByteArrayDeserializer()).getQueueSize()).isEqualTo(1);
+            assertThat(whatIfDriver.producedTopicNames()).doesNotContain(Topics.histograms(10), Topics.DEAD_LETTERS);
+        }
+    }
+
+    @Test
     void late_sample_within_grace_lands_in_its_window_and_a_later_one_is_dead_lettered() {
         send(sample("host-a", T0_MILLIS + 1_000, 5_000_000L, 5_000_000L, Outcome.OK));
         send(sample("host-a", T0_MILLIS + 11_000, 5_000_000L, 5_000_000L, Outcome.OK));

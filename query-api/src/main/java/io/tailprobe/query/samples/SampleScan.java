@@ -84,6 +84,9 @@ public final class SampleScan<K> implements AutoCloseable {
                 for (int partition : partitionsToRead.apply(partitionCount)) {
                     fromByPartition.put(new TopicPartition(topic, partition), fromMillis);
                 }
+                // assigned before the offset lookups: a read_committed consumer warns about every partition
+                // whose last stable offset it is told of while not assigned
+                consumer.assign(fromByPartition.keySet());
                 Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(fromByPartition, timeout);
                 Map<TopicPartition, Long> ends = consumer.endOffsets(fromByPartition.keySet(), timeout);
                 Map<TopicPartition, Long> startOffsets = new HashMap<>();

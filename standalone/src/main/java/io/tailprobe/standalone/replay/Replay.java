@@ -75,8 +75,13 @@ final class Replay {
             beforeFirstRecord.accept(opened.partitionCount());
             nextSlotNanos = System.nanoTime();
             while (!stopRequested && !opened.done()) {
-                opened.poll(POLL, record -> handle(record, sink));
-                recordsRead = opened.recordsRead();
+                opened.poll(POLL, record -> {
+                    recordsRead = opened.recordsRead();
+                    if (maxRate > 0 || recordsRead % 1024 == 0) {
+                        coveredFraction = opened.coveredFraction();
+                    }
+                    handle(record, sink);
+                });
                 coveredFraction = opened.done() ? 1.0 : opened.coveredFraction();
             }
         } catch (WakeupException e) {

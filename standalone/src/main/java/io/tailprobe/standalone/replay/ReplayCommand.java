@@ -61,6 +61,9 @@ public final class ReplayCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final PrintStream out;
+    private final PrintStream err;
+
     @Mixin
     ConfigOptions config;
 
@@ -130,6 +133,17 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--progress", description = "report progress on stderr even when it is not a terminal")
     boolean progress;
 
+    /** Writes results to {@code System.out}, progress and the summary to {@code System.err}. */
+    public ReplayCommand() {
+        this(System.out, System.err);
+    }
+
+    /** Writes results to {@code out} (unless {@code -o}), progress and the summary to {@code err}. */
+    public ReplayCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
     /** The settings of one run, checked. */
     record Plan(ReplayConfig config, String topic, SampleFilter filter, Duration window, List<Double> quantiles,
                 boolean perHost, Latency latency, WindowOutput format, Path output, String republishTo,
@@ -141,10 +155,10 @@ public final class ReplayCommand implements Callable<Integer> {
         try {
             plan = plan(Instant.now());
         } catch (ConfigException e) {
-            System.err.println("replay: configuration error: " + e.getMessage());
+            err.println("replay: configuration error: " + e.getMessage());
             return EXIT_USAGE;
         }
-        return run(plan, System.out, System.err);
+        return run(plan, out, err);
     }
 
     /** Checks every option; a bad one throws picocli's ParameterException naming it (exit code 2). */
