@@ -38,6 +38,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
 import org.HdrHistogram.HistogramLogReader;
@@ -376,8 +377,9 @@ class ReplayCommandTest {
         Process process = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
         try {
-            await("replay reading (log " + log + ")").atMost(Duration.ofSeconds(60))
-                    .until(() -> Files.readString(log).contains("records/s"));
+            await("replay reading records (log " + log + ")").atMost(Duration.ofSeconds(60))
+                    .until(() -> Pattern.compile("replay: [1-9][\\d,]* records, [\\d,]+ records/s")
+                            .matcher(Files.readString(log)).find());
 
             new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start().waitFor();
 
@@ -385,7 +387,8 @@ class ReplayCommandTest {
             String output = Files.readString(log);
             System.out.println("interrupted replay's output:\n" + output);
             assertThat(process.exitValue()).as(output).isEqualTo(130);
-            assertThat(output).contains("replay stopped:").contains("windows incomplete, nothing printed")
+            assertThat(output).containsPattern("replay stopped: [1-9][\\d,]* records of latency.samples read .*, "
+                            + "[1-9][\\d,]* matched.*; [1-9][\\d,]* windows? incomplete, nothing printed")
                     .doesNotContain("Exception").doesNotContain("\tat ");
         } finally {
             process.destroyForcibly();

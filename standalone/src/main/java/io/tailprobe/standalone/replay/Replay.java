@@ -76,7 +76,10 @@ final class Replay {
             nextSlotNanos = System.nanoTime();
             while (!stopRequested && !opened.done()) {
                 opened.poll(POLL, record -> {
-                    recordsRead = opened.recordsRead();
+                    if (stopRequested) {
+                        return; // the rest of the fetched batch: not read
+                    }
+                    recordsRead++; // one writer: this thread
                     if (maxRate > 0 || recordsRead % 1024 == 0) {
                         coveredFraction = opened.coveredFraction();
                     }
@@ -93,9 +96,6 @@ final class Replay {
     }
 
     private void handle(ConsumerRecord<byte[], byte[]> record, Sink sink) {
-        if (stopRequested) {
-            return;
-        }
         String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
         SampleRules.Verdict verdict = rules.check(key, record.value());
         LatencySample sample = verdict.sample();
@@ -144,6 +144,7 @@ final class Replay {
         return stopRequested;
     }
 
+    /** Records looked at: read from the topic and judged, matching or not. */
     long recordsRead() {
         return recordsRead;
     }

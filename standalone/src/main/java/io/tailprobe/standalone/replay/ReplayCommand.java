@@ -242,8 +242,9 @@ public final class ReplayCommand implements Callable<Integer> {
 
     /**
      * Runs the plan: stdout gets the table (or the export without {@code -o}), stderr the progress and
-     * the summary. A shutdown hook (Ctrl-C, SIGTERM) stops the scan, waits for the clients to close and the
-     * summary to be printed, and the JVM exits with 130.
+     * the summary. A shutdown hook (Ctrl-C, SIGTERM) stops the scan and waits for the clients to close and
+     * the summary to be printed; the JVM then exits with the signal's status (130 for Ctrl-C). Run in-process
+     * and stopped through the hook, it returns 130.
      */
     static int run(Plan plan, PrintStream out, PrintStream err) {
         Replay replay = new Replay(new SampleRules(plan.config().maxLatency()), plan.filter(), plan.maxRate());

@@ -81,7 +81,7 @@ final class ReplayRun {
                     Files.deleteIfExists(plan.output());
                     dropped = "; " + plan.output() + " not written";
                 }
-                err.println(summary("stopped", windows.windowCount() + " windows incomplete, nothing printed" + dropped));
+                err.println(summary("stopped", windows(windows.windowCount()) + " incomplete, nothing printed" + dropped));
                 return ReplayCommand.EXIT_INTERRUPTED;
             }
             try {
@@ -92,7 +92,7 @@ final class ReplayRun {
                         + describe(e instanceof UncheckedIOException u ? u.getCause() : e));
                 return ReplayCommand.EXIT_FAILED;
             }
-            err.println(summary("done", windows.windowCount() + " windows of " + plan.window().toSeconds() + " s "
+            err.println(summary("done", windows(windows.windowCount()) + " of " + plan.window().toSeconds() + " s "
                     + (plan.perHost() ? "per host" : "fleet-wide")
                     + (plan.output() != null ? " written to " + plan.output() + " (" + plan.format().name()
                     .toLowerCase(Locale.ROOT) + ")" : "")));
@@ -245,6 +245,10 @@ final class ReplayRun {
             text.append(String.format(Locale.ROOT, ", %,d undecodable records skipped", replay.undecodable()));
         }
         return text.append("; ").append(result).toString();
+    }
+
+    private static String windows(int count) {
+        return String.format(Locale.ROOT, "%,d %s", count, count == 1 ? "window" : "windows");
     }
 
     private String bootstrap() {
