@@ -101,8 +101,8 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "window size, whole seconds: 10s, 90s, 1m, 1h, 1d (default ${DEFAULT-VALUE})")
     String window;
 
-    @Option(names = "--quantiles", paramLabel = "Q[,Q…]", split = ",", defaultValue = "0.5,0.9,0.99,0.999",
-            description = "quantiles in [0, 1] (default ${DEFAULT-VALUE})")
+    @Option(names = "--quantiles", paramLabel = "Q", split = ",", splitSynopsisLabel = ",",
+            defaultValue = "0.5,0.9,0.99,0.999", description = "quantiles in [0, 1] (default ${DEFAULT-VALUE})")
     List<Double> quantiles;
 
     @Option(names = "--per-host", description = "a window per host instead of fleet-wide")
