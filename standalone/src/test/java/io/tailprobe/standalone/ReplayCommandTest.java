@@ -173,6 +173,35 @@ class ReplayCommandTest {
     }
 
     @Test
+    void windows_of_any_size_such_as_250ms_add_up_to_the_aggregators_10s_windows() {
+        Map<String, WindowedHistogram> stored = storedWindows(Topics.histograms(10));
+
+        Run run = replay(range("--format", "ndjson", "--per-host", "--window", "250ms"));
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        Map<String, long[]> byTenSeconds = new TreeMap<>(); // samples, min, max of the windows inside each 10 s
+        run.out().lines().map(this::readTree).forEach(window -> {
+            long start = window.path("windowStartMillis").asLong();
+            assertThat(window.path("windowEndMillis").asLong() - start).isEqualTo(250);
+            String key = new HistogramKey(new SeriesKey(window.path("target").asText(), window.path("probe").asText(),
+                    window.path("protocol").asText()), window.path("host").asText(), 10, start / 10_000 * 10_000).encode();
+            long[] sum = byTenSeconds.computeIfAbsent(key, k -> new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE});
+            sum[0] += window.path("samples").asLong();
+            if (window.has("minNanos")) {
+                sum[1] = Math.min(sum[1], window.path("minNanos").asLong());
+                sum[2] = Math.max(sum[2], window.path("maxNanos").asLong());
+            }
+        });
+        assertThat(byTenSeconds).hasSize(2 * 3 * 18);
+        byTenSeconds.forEach((key, sum) -> {
+            WindowedHistogram window = stored.get(key);
+            assertThat(sum[0]).as("samples of %s", key).isEqualTo(window.getSampleCount());
+            assertThat(sum[1]).as("min of %s", key).isEqualTo(window.getMinResponseTimeNanos());
+            assertThat(sum[2]).as("max of %s", key).isEqualTo(window.getMaxResponseTimeNanos());
+        });
+    }
+
+    @Test
     void the_hlog_export_holds_each_windows_histogram_bucket_for_bucket_as_the_aggregator_stored_it() throws Exception {
         Map<String, WindowedHistogram> stored = storedWindows(Topics.histograms(10));
         Path hlog = work.resolve("windows.hlog");
@@ -319,7 +348,7 @@ class ReplayCommandTest {
     @Test
     void bad_arguments_exit_2_with_a_message_naming_the_option() {
         Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
-        cases.put(List.of("--window", "500ms"), "--window must be whole seconds");
+        cases.put(List.of("--window", "1500us"), "--window must be whole milliseconds");
         cases.put(List.of("--window", "soon"), "--window");
         cases.put(List.of("--from", "yesterday"), "--from must be ISO-8601");
         cases.put(List.of("--from", "2026-12-02T15:00:00Z", "--to", "2026-12-02T14:00:00Z"), "--from must be before --to");

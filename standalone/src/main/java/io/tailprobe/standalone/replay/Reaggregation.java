@@ -11,13 +11,14 @@ import io.tailprobe.schemas.WindowedHistogram;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 
 /**
- * Adds samples into windows of any whole-second size with the aggregator's own code
+ * Adds samples into windows of any size (whole milliseconds) with the aggregator's own code
  * ({@link SampleWindows} picks the window, {@link OpenWindow} records the sample) and reads each with the
  * query API's ({@link MergedLatency}), so a replay at the aggregator's window size gives, window for
  * window, the counts, extremes, histogram and quantiles the aggregator stored and the query API answers.
@@ -28,23 +29,34 @@ import org.HdrHistogram.Histogram;
  * minute, sample and OK counts, min, p50 … p99.9 and max.
  */
 final class Reaggregation {
+    /** Sorts by series, host, then time, as the aggregator's keys do. */
+    private static final Comparator<WindowId> ORDER = Comparator.comparing(WindowId::series)
+            .thenComparing(WindowId::host).thenComparingLong(WindowId::startMillis);
+
     private final SampleWindows windows;
-    private final int windowSeconds;
+    /**
+     * The resolution in the key {@link OpenWindow} takes: whole seconds, at least 1. A window of 500 ms has
+     * the nominal resolution 1 s there, which nothing read from it uses: its end comes from {@link #windows}.
+     */
+    private final int keySeconds;
     private final boolean perHost;
-    /** By histogram key: sorts by series, host, then time, as the aggregator's keys do. */
-    private final TreeMap<String, OpenWindow> open = new TreeMap<>();
+    private final TreeMap<WindowId, OpenWindow> open = new TreeMap<>(ORDER);
+
+    private record WindowId(String series, String host, long startMillis) {}
 
     Reaggregation(Duration window, boolean perHost) {
         this.windows = new SampleWindows(window);
-        this.windowSeconds = (int) window.toSeconds();
+        this.keySeconds = (int) Math.max(1, window.toSeconds());
         this.perHost = perHost;
     }
 
     /** Adds a sample the aggregator's rules accept, read from {@code offset}. */
     void add(LatencySample sample, long offset) {
-        HistogramKey key = new HistogramKey(SeriesKey.of(sample), perHost ? sample.getHost() : HistogramKey.FLEET,
-                windowSeconds, windows.startMillis(sample));
-        open.computeIfAbsent(key.encode(), k -> OpenWindow.empty(key)).add(sample, offset);
+        SeriesKey series = SeriesKey.of(sample);
+        String host = perHost ? sample.getHost() : HistogramKey.FLEET;
+        long startMillis = windows.startMillis(sample);
+        open.computeIfAbsent(new WindowId(series.encode(), host, startMillis),
+                id -> OpenWindow.empty(new HistogramKey(series, host, keySeconds, startMillis))).add(sample, offset);
     }
 
     int windowCount() {
@@ -63,13 +75,17 @@ final class Reaggregation {
             for (int i = 0; i < quantileNanos.length; i++) {
                 quantileNanos[i] = merged.valueAtQuantileNanos(quantiles.get(i));
             }
+            HistogramKey key = window.key();
+            long startMillis = key.windowStartMillis();
+            long endMillis = windows.endMillis(startMillis);
             Histogram histogram = merged.histogram().copy();
-            histogram.setTag(window.key().series().encode() + "|" + window.key().host());
-            histogram.setStartTimeStamp(record.getWindowStartMillis());
-            histogram.setEndTimeStamp(record.getWindowEndMillis());
-            rows.add(new WindowRow(window.key(), record.getWindowEndMillis(), record.getSampleCount(),
-                    Collections.unmodifiableMap(new TreeMap<>(record.getOutcomeCounts())), count, count == 0 ? null : merged.minNanos(),
-                    count == 0 ? null : merged.maxNanos(), quantileNanos, histogram));
+            histogram.setTag(key.series().encode() + "|" + key.host());
+            histogram.setStartTimeStamp(startMillis);
+            histogram.setEndTimeStamp(endMillis);
+            rows.add(new WindowRow(key.series(), key.host(), startMillis, endMillis, record.getSampleCount(),
+                    Collections.unmodifiableMap(new TreeMap<>(record.getOutcomeCounts())), count,
+                    count == 0 ? null : merged.minNanos(), count == 0 ? null : merged.maxNanos(), quantileNanos,
+                    histogram));
         }
         return rows;
     }

@@ -98,7 +98,7 @@ public final class ReplayCommand implements Callable<Integer> {
     String to;
 
     @Option(names = "--window", paramLabel = "DURATION", defaultValue = "10s",
-            description = "window size, whole seconds: 10s, 90s, 1m, 1h, 1d (default ${DEFAULT-VALUE})")
+            description = "window size: 10s, 90s, 1m, 1h, 1d, or 250ms (default ${DEFAULT-VALUE})")
     String window;
 
     @Option(names = "--quantiles", paramLabel = "Q", split = ",", splitSynopsisLabel = ",",
@@ -189,8 +189,8 @@ public final class ReplayCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw bad("--window: " + e.getMessage());
         }
-        if (windowSize.toMillis() % 1000 != 0 || windowSize.toSeconds() < 1 || windowSize.toSeconds() > Integer.MAX_VALUE) {
-            throw bad("--window must be whole seconds, at least 1s (as the aggregator's window.size), got " + window);
+        if (windowSize.toNanos() % 1_000_000 != 0 || windowSize.toMillis() < 1 || windowSize.toDays() > 366) {
+            throw bad("--window must be whole milliseconds from 1ms to 366d, got " + window);
         }
         for (double quantile : quantiles) {
             if (!(quantile >= 0.0 && quantile <= 1.0)) {

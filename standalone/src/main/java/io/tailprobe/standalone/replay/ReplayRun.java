@@ -1,5 +1,6 @@
 package io.tailprobe.standalone.replay;
 
+import io.tailprobe.common.Durations;
 import io.tailprobe.common.KafkaSettings;
 import io.tailprobe.schemas.TopicSpecs;
 import java.io.IOException;
@@ -92,7 +93,7 @@ final class ReplayRun {
                         + describe(e instanceof UncheckedIOException u ? u.getCause() : e));
                 return ReplayCommand.EXIT_FAILED;
             }
-            err.println(summary("done", windows(windows.windowCount()) + " of " + plan.window().toSeconds() + " s "
+            err.println(summary("done", windows(windows.windowCount()) + " of " + Durations.format(plan.window()) + " "
                     + (plan.perHost() ? "per host" : "fleet-wide")
                     + (plan.output() != null ? " written to " + plan.output() + " (" + plan.format().name()
                     .toLowerCase(Locale.ROOT) + ")" : "")));

@@ -12,6 +12,7 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import org.HdrHistogram.HistogramLogWriter;
@@ -48,9 +49,9 @@ enum WindowOutput {
         List<String[]> lines = new ArrayList<>();
         lines.add(header.toArray(String[]::new));
         for (WindowRow row : rows) {
-            List<String> cells = new ArrayList<>(List.of(Instant.ofEpochMilli(row.key().windowStartMillis()).toString(),
-                    row.key().series().target(), row.key().series().probeType(), row.key().series().protocol(),
-                    row.key().host(), Long.toString(row.sampleCount()), Long.toString(row.latencyCount()),
+            List<String> cells = new ArrayList<>(List.of(Instant.ofEpochMilli(row.windowStartMillis()).toString(),
+                    row.series().target(), row.series().probeType(), row.series().protocol(),
+                    row.host(), Long.toString(row.sampleCount()), Long.toString(row.latencyCount()),
                     millis(row.minNanos())));
             for (int i = 0; i < quantiles.size(); i++) {
                 cells.add(row.quantileNanos().length == 0 ? "-" : millis(row.quantileNanos()[i]));
@@ -87,10 +88,10 @@ enum WindowOutput {
         header.add("max_nanos");
         writer.print(String.join(",", header) + "\r\n");
         for (WindowRow row : rows) {
-            List<String> cells = new ArrayList<>(List.of(Instant.ofEpochMilli(row.key().windowStartMillis()).toString(),
-                    Long.toString(row.key().windowStartMillis()), Long.toString(row.windowEndMillis()),
-                    csvCell(row.key().series().target()), csvCell(row.key().series().probeType()),
-                    csvCell(row.key().series().protocol()), csvCell(row.key().host()), latency.name(),
+            List<String> cells = new ArrayList<>(List.of(Instant.ofEpochMilli(row.windowStartMillis()).toString(),
+                    Long.toString(row.windowStartMillis()), Long.toString(row.windowEndMillis()),
+                    csvCell(row.series().target()), csvCell(row.series().probeType()),
+                    csvCell(row.series().protocol()), csvCell(row.host()), latency.name(),
                     Long.toString(row.sampleCount()), Long.toString(row.latencyCount()), nanos(row.minNanos())));
             for (int i = 0; i < quantiles.size(); i++) {
                 cells.add(row.quantileNanos().length == 0 ? "" : Long.toString(row.quantileNanos()[i]));
@@ -114,13 +115,13 @@ enum WindowOutput {
         ObjectMapper json = new ObjectMapper();
         for (WindowRow row : rows) {
             ObjectNode line = json.createObjectNode();
-            line.put("windowStart", Instant.ofEpochMilli(row.key().windowStartMillis()).toString());
-            line.put("windowStartMillis", row.key().windowStartMillis());
+            line.put("windowStart", Instant.ofEpochMilli(row.windowStartMillis()).toString());
+            line.put("windowStartMillis", row.windowStartMillis());
             line.put("windowEndMillis", row.windowEndMillis());
-            line.put("target", row.key().series().target());
-            line.put("probe", row.key().series().probeType());
-            line.put("protocol", row.key().series().protocol());
-            line.put("host", row.key().host());
+            line.put("target", row.series().target());
+            line.put("probe", row.series().probeType());
+            line.put("protocol", row.series().protocol());
+            line.put("host", row.host());
             line.put("time", latency.name());
             line.put("samples", row.sampleCount());
             ObjectNode outcomes = line.putObject("outcomes");
@@ -146,12 +147,12 @@ enum WindowOutput {
                 + "tagged target|probe|protocol|host");
         writer.outputLogFormatVersion();
         if (!rows.isEmpty()) {
-            long firstStart = rows.stream().mapToLong(row -> row.key().windowStartMillis()).min().orElseThrow();
+            long firstStart = rows.stream().mapToLong(row -> row.windowStartMillis()).min().orElseThrow();
             writer.outputStartTime(firstStart);
         }
         writer.outputLegend();
         // intervals in time order, as log readers expect
-        rows.stream().sorted((a, b) -> Long.compare(a.key().windowStartMillis(), b.key().windowStartMillis()))
+        rows.stream().sorted(Comparator.comparingLong(WindowRow::windowStartMillis))
                 .forEach(row -> writer.outputIntervalHistogram(row.histogram()));
         stream.flush();
         if (stream.checkError()) {
