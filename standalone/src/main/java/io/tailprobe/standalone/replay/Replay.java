@@ -34,7 +34,8 @@ final class Replay {
     private final SampleFilter filter;
     /** Records per second, or 0 for no limit. */
     private final double maxRate;
-    private final AtomicReference<SampleScan<byte[]>> scan = new AtomicReference<>();
+    /** The consumer of the run, from before the scan opens: a stop wakes up its topic lookup too. */
+    private final AtomicReference<Consumer<byte[], byte[]>> consumer = new AtomicReference<>();
     private volatile boolean stopRequested;
     private volatile long recordsRead;
     private volatile long matched;
@@ -60,14 +61,18 @@ final class Replay {
      */
     int run(Consumer<byte[], byte[]> consumer, String topic, Duration maxSendDelay, Duration timeout, Sink sink,
             IntConsumer beforeFirstRecord) {
+        this.consumer.set(consumer);
+        if (stopRequested) {
+            consumer.wakeup(); // a stop that came before the consumer was known
+        }
         SampleScan<byte[]> opened;
         try {
             opened = SampleScan.open(consumer, topic, filter::partitions, filter.fromMillis(), filter.toMillis(),
                     maxSendDelay, timeout);
         } catch (WakeupException e) {
+            this.consumer.set(null);
             return -1; // stopped while looking the topic up
         }
-        scan.set(opened);
         try (opened) {
             if (stopRequested || opened.partitionCount() == 0) {
                 return opened.partitionCount();
@@ -90,7 +95,7 @@ final class Replay {
         } catch (WakeupException e) {
             // stop() woke the consumer up
         } finally {
-            scan.set(null);
+            this.consumer.set(null);
         }
         return opened.partitionCount();
     }
@@ -134,7 +139,7 @@ final class Replay {
     /** Ends the run between two records, from any thread; a blocking broker call is woken up. */
     void stop() {
         stopRequested = true;
-        SampleScan<byte[]> current = scan.get();
+        Consumer<byte[], byte[]> current = consumer.get();
         if (current != null) {
             current.wakeup();
         }
