@@ -259,7 +259,7 @@
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1] } },
       series: [{ value: (u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleString()) }].concat(
         series.map((s) => ({
-          label: s.label, stroke: s.color, width: 1.5, dash: s.dash, spanGaps: false, points: { show: false },
+          label: s.label, stroke: s.color, width: 1.5, dash: s.dash, spanGaps: false, points: { size: 4 },
           value: (u, v) => format(v),
         }))),
       axes: [{}, { size: 64, values: (u, ticks) => ticks.map((t) => (unit === '%' ? t + ' %' : millis(t))) }],
@@ -386,10 +386,13 @@
         g.fillText(millis(bounds[j]), left - 6, 8 + plotHeight - j * cellHeight + 4);
       }
       g.textAlign = 'center';
-      const timeEvery = Math.max(1, Math.ceil(columns.length / (plotWidth / 90)));
+      const timeEvery = Math.max(1, Math.ceil(columns.length / (plotWidth / 110)));
+      const format = heatmap.stepSeconds < 60 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
+        : heatmap.stepSeconds < 86_400 ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }
+          : { month: 'short', day: 'numeric' };
       for (let i = 0; i < columns.length; i += timeEvery) {
-        g.fillText(new Date(columns[i].startMillis).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
-          left + (i + 0.5) * cellWidth, height - 6);
+        g.fillText(new Date(columns[i].startMillis).toLocaleString([], format), left + (i + 0.5) * cellWidth,
+          height - 6);
       }
     }
     g.strokeStyle = '#adb5bd';
