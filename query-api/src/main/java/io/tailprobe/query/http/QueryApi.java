@@ -35,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * The query API over HTTP, every route a GET: {@code /api/v1/series}, {@code /percentiles},
  * {@code /timeseries}, {@code /heatmap}, {@code /slo}, {@code /histogram}, {@code /samples}, then
  * {@code /metrics}, {@code /health}, {@code /ready}, {@code /openapi.json} (which describes them
- * all) and the dashboard ({@code /} and {@code /dashboard/{file}}, {@link Dashboard}), and for the other instances of a routed deployment {@code /internal/v1/windows} and
- * {@code /internal/v1/series} ({@link InternalController}). Built from its dependencies so tests run it
- * over an in-memory store; every error, including 404
+ * all) and the dashboard ({@code /} and {@code /dashboard/{file}}, {@link Dashboard}), and for the
+ * other instances of a routed deployment {@code /internal/v1/windows} and {@code /internal/v1/series}
+ * ({@link InternalController}). Built from its dependencies so tests run it over an in-memory store;
+ * every error, including 404
  * for an unknown path and 405 for another method, is a JSON object with {@code status}, and a bad
  * parameter's names the parameter, the rule and the value.
  *
@@ -106,9 +107,9 @@ public final class QueryApi implements AutoCloseable {
                     .result(PrometheusText.scrape(registry)));
             cfg.routes.get("/openapi.json", ctx -> ctx.json(OPENAPI));
             cfg.routes.get("/health", controller::health);
+            cfg.routes.get("/ready", controller::ready);
             cfg.routes.get(Dashboard.PAGE_PATH, dashboard::page);
             cfg.routes.get(Dashboard.ASSET_PATH, dashboard::asset);
-            cfg.routes.get("/ready", controller::ready);
             InternalController internal = new InternalController(store.local());
             cfg.routes.get(PeerWire.WINDOWS_PATH, internal::windows);
             cfg.routes.get(PeerWire.SERIES_PATH, internal::series);
