@@ -12,9 +12,11 @@ import io.tailprobe.query.store.InMemoryHistogramStore;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -140,6 +142,20 @@ class DashboardBrowserTest {
         assertThat(browser.findElement(By.id("refresh")).isEnabled()).as("live refresh offered for 15 min").isTrue();
         screenshot("http-target-15m");
 
+        // Step 2b: live refresh loads the moving range again by itself; one host instead of the fleet is asked for by name.
+        new Select(browser.findElement(By.id("refresh"))).selectByValue("10");
+        long toBefore = (Long) page("return window.tailprobe.range.to");
+        loads = awaitLoad(loads);
+        assertThat((Long) page("return window.tailprobe.range.to")).as("the range moved with the clock")
+                .isGreaterThan(toBefore);
+        new Select(browser.findElement(By.id("refresh"))).selectByValue("0");
+        String agentHost = hosts(DemoStack.HTTP_TARGET).stream().filter(host -> !host.equals("*")).findFirst().orElseThrow();
+        new Select(browser.findElement(By.id("host"))).selectByValue(agentHost);
+        loads = awaitLoad(loads);
+        assertThat((List<String>) page("return window.tailprobe.requests")).anyMatch(url -> url.startsWith(
+                "/api/v1/timeseries?") && url.contains("host=" + URLEncoder.encode(agentHost, StandardCharsets.UTF_8) + "&"));
+        assertThat(points(page("return window.tailprobe.charts"), "percentiles")).allMatch(count -> count > 0);
+
         // Step 3: another range from the picker fetches every endpoint again, for that range.
         Map<String, Long> before = page("return Object.assign({}, window.tailprobe.fetches)");
         new Select(browser.findElement(By.id("range"))).selectByValue("1h");
@@ -240,7 +256,7 @@ class DashboardBrowserTest {
 
     /** Waits until the page has finished a load after the {@code previous}-th; returns the count. */
     private static long awaitLoad(long previous) {
-        new WebDriverWait(browser, PAGE_TIMEOUT).until(driver -> {
+        new WebDriverWait(browser, PAGE_TIMEOUT).pollingEvery(Duration.ofMillis(100)).until(driver -> {
             Map<String, Object> state = page("return {loads: window.tailprobe ? window.tailprobe.loads : 0, "
                     + "loading: window.tailprobe ? window.tailprobe.loading : true, "
                     + "status: document.getElementById('status').className}");
