@@ -23,6 +23,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.printf("""
 
                 Tailprobe is running (started in %.1f s).
+                  Dashboard      %s/
                   Kafka broker   %s
                   Series         %s/api/v1/series
                   Percentiles    %s/api/v1/percentiles?target=%s&probe=tcp&quantiles=0.5,0.99,0.999
@@ -31,7 +32,7 @@ public final class DemoCommand implements Callable<Integer> {
                   Aggregator     http://localhost:%d/metrics
                 The first 10 s windows close about %d s after their end; until then the series list is empty.
                 Ctrl-C stops everything.
-                %n""", (System.nanoTime() - startNanos) / 1e9, stack.bootstrapServers(), api, api,
+                %n""", (System.nanoTime() - startNanos) / 1e9, api, stack.bootstrapServers(), api, api,
                 DemoStack.STEADY_TARGET, api, stack.agentPort(), stack.aggregatorPort(), config.grace().toSeconds());
         Lifecycle.runUntilStopped("demo", () -> {
             System.out.println("stopping Tailprobe...");

@@ -9,7 +9,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Optional bearer-token auth: every matched request outside {@code openPaths} must carry
+ * Optional bearer-token auth: every matched request outside {@code openPaths} (exact paths, e.g.
+ * {@code /health}) and {@code openPrefixes} (e.g. {@code /dashboard/}, which opens
+ * {@code /dashboard/dashboard.js}) must carry
  * {@code Authorization: Bearer <token>} (the scheme in any case), compared in constant time; else 401
  * with {@code WWW-Authenticate: Bearer realm="tailprobe"} (plus {@code error="invalid_token"} when a
  * wrong one was sent). CORS preflights ({@code OPTIONS}) pass, since browsers send no credentials on them.
@@ -19,14 +21,21 @@ final class BearerAuth {
 
     private final byte[] token;
     private final Set<String> openPaths;
+    private final Set<String> openPrefixes;
 
-    BearerAuth(String token, Set<String> openPaths) {
+    BearerAuth(String token, Set<String> openPaths, Set<String> openPrefixes) {
         this.token = token.getBytes(StandardCharsets.UTF_8);
         this.openPaths = openPaths;
+        this.openPrefixes = openPrefixes;
+    }
+
+    /** Whether {@code path} is answered without a token. */
+    static boolean isOpen(String path, Set<String> openPaths, Set<String> openPrefixes) {
+        return openPaths.contains(path) || openPrefixes.stream().anyMatch(path::startsWith);
     }
 
     void check(Context ctx) {
-        if (ctx.method() == HandlerType.OPTIONS || openPaths.contains(ctx.path())) {
+        if (ctx.method() == HandlerType.OPTIONS || isOpen(ctx.path(), openPaths, openPrefixes)) {
             return;
         }
         String header = ctx.header("Authorization");

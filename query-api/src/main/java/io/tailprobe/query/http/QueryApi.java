@@ -34,10 +34,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The query API over HTTP, every route a GET: {@code /api/v1/series}, {@code /percentiles},
  * {@code /timeseries}, {@code /heatmap}, {@code /slo}, {@code /histogram}, {@code /samples}, then
- * {@code /metrics}, {@code /health}, {@code /ready} and {@code /openapi.json} (which describes them
- * all), and for the other instances of a routed deployment {@code /internal/v1/windows} and
- * {@code /internal/v1/series} ({@link InternalController}). Built from its dependencies so tests run it
- * over an in-memory store; every error, including 404
+ * {@code /metrics}, {@code /health}, {@code /ready}, {@code /openapi.json} (which describes them
+ * all) and the dashboard ({@code /} and {@code /dashboard/{file}}, {@link Dashboard}), and for the
+ * other instances of a routed deployment {@code /internal/v1/windows} and {@code /internal/v1/series}
+ * ({@link InternalController}). Built from its dependencies so tests run it over an in-memory store;
+ * every error, including 404
  * for an unknown path and 405 for another method, is a JSON object with {@code status}, and a bad
  * parameter's names the parameter, the rule and the value.
  *
@@ -48,8 +49,13 @@ import org.slf4j.LoggerFactory;
  * "quantilesMillis":{"0.5":0.9,"0.99":7.41}},"serviceTime":{…},"phases":{}}}.
  */
 public final class QueryApi implements AutoCloseable {
-    /** Answered without a bearer token even when one is configured: probes and tools that describe the API. */
-    static final Set<String> OPEN_PATHS = Set.of("/health", "/ready", "/openapi.json");
+    /**
+     * Answered without a bearer token even when one is configured: probes and tools that describe the API,
+     * and the dashboard's page (which asks the user for the token its own requests need).
+     */
+    static final Set<String> OPEN_PATHS = Set.of("/health", "/ready", "/openapi.json", Dashboard.PAGE_PATH);
+    /** Every path under these is open too: the dashboard's scripts and styles. */
+    static final Set<String> OPEN_PREFIXES = Set.of(Dashboard.ASSET_PREFIX);
     private static final Logger LOG = LoggerFactory.getLogger(QueryApi.class);
     /** The OpenAPI 3.1 document served at {@code /openapi.json}, kept as YAML beside this class. */
     static final JsonNode OPENAPI = openApiDocument();
@@ -63,6 +69,7 @@ public final class QueryApi implements AutoCloseable {
      */
     public QueryApi(HistogramStore store, SampleSource samples, Clock clock, QueryApiConfig config) {
         QueryController controller = new QueryController(store, samples, clock, config);
+        Dashboard dashboard = new Dashboard();
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new LatencyMetrics(store, config.metrics()));
         ObjectMapper mapper = new ObjectMapper();
@@ -86,7 +93,7 @@ public final class QueryApi implements AutoCloseable {
                 }));
             }
             if (!config.http().bearerToken().isEmpty()) {
-                BearerAuth auth = new BearerAuth(config.http().bearerToken(), OPEN_PATHS);
+                BearerAuth auth = new BearerAuth(config.http().bearerToken(), OPEN_PATHS, OPEN_PREFIXES);
                 cfg.routes.beforeMatched(auth::check);
             }
             cfg.routes.get("/api/v1/series", controller::series);
@@ -101,6 +108,8 @@ public final class QueryApi implements AutoCloseable {
             cfg.routes.get("/openapi.json", ctx -> ctx.json(OPENAPI));
             cfg.routes.get("/health", controller::health);
             cfg.routes.get("/ready", controller::ready);
+            cfg.routes.get(Dashboard.PAGE_PATH, dashboard::page);
+            cfg.routes.get(Dashboard.ASSET_PATH, dashboard::asset);
             InternalController internal = new InternalController(store.local());
             cfg.routes.get(PeerWire.WINDOWS_PATH, internal::windows);
             cfg.routes.get(PeerWire.SERIES_PATH, internal::series);
@@ -128,6 +137,11 @@ public final class QueryApi implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the OpenAPI document openapi.yaml", e);
         }
+    }
+
+    /** Whether {@code path} is answered without the bearer token when one is configured. */
+    static boolean isOpen(String path) {
+        return BearerAuth.isOpen(path, OPEN_PATHS, OPEN_PREFIXES);
     }
 
     /** Starts listening on {@code port} (0 = a free port, see {@link #port()}). */

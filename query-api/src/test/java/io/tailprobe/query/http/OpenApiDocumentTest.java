@@ -57,15 +57,28 @@ class OpenApiDocumentTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    /** An operation's parameters, references resolved, by name. */
-    private Map<String, JsonNode> parameters(String path) {
+    /** An operation's parameters, references resolved, by name: {@code in: query} ones, or {@code in: path} ones. */
+    private Map<String, JsonNode> parameters(String path, String in) {
         Map<String, JsonNode> parameters = new LinkedHashMap<>();
         for (JsonNode parameter : document.path("paths").path(path).path("get").path("parameters")) {
             JsonNode resolved = parameter.has("$ref")
                     ? document.at(parameter.get("$ref").asText().substring(1)) : parameter;
-            parameters.put(resolved.get("name").asText(), resolved);
+            if (resolved.path("in").asText().equals(in)) {
+                parameters.put(resolved.get("name").asText(), resolved);
+            }
         }
         return parameters;
+    }
+
+    /** {@code path} with each path parameter ({@code /dashboard/{file}}) replaced by its documented example. */
+    private String withExamples(String path) {
+        String filled = path;
+        for (Map.Entry<String, JsonNode> parameter : parameters(path, "path").entrySet()) {
+            assertThat(parameter.getValue().has("example")).as(path + " " + parameter.getKey()).isTrue();
+            filled = filled.replace("{" + parameter.getKey() + "}",
+                    URLEncoder.encode(parameter.getValue().get("example").asText(), StandardCharsets.UTF_8));
+        }
+        return filled;
     }
 
     private static String query(Map<String, JsonNode> parameters, String leaveOut, String add) {
@@ -86,18 +99,24 @@ class OpenApiDocumentTest {
         document.get("paths").fieldNames().forEachRemaining(documented::add);
 
         assertThat(documented).isEqualTo(new TreeSet<>(api.getPaths()));
-        for (String open : QueryApi.OPEN_PATHS) {
-            assertThat(document.at("/paths/" + open.replace("/", "~1") + "/get/security")).as(open).isEmpty();
+        List<String> open = documented.stream().filter(QueryApi::isOpen).toList();
+        assertThat(open).as("the open paths and the dashboard's files").containsAll(QueryApi.OPEN_PATHS)
+                .contains("/dashboard/{file}");
+        for (String path : open) {
+            assertThat(document.at("/paths/" + path.replace("~", "~0").replace("/", "~1") + "/get/security")).as(path)
+                    .isEmpty();
         }
     }
 
     @Test
     void every_documented_parameter_has_an_example_the_api_accepts() throws Exception {
         for (String path : api.getPaths()) {
-            Map<String, JsonNode> parameters = parameters(path);
+            Map<String, JsonNode> parameters = parameters(path, "query");
+            HttpResponse<String> bare = get(withExamples(path) + "?" + query(parameters, null, null));
+            assertThat(bare.statusCode()).as(path + ": " + bare.body()).isEqualTo(200);
             for (Map.Entry<String, JsonNode> parameter : parameters.entrySet()) {
                 assertThat(parameter.getValue().has("example")).as(path + " " + parameter.getKey()).isTrue();
-                HttpResponse<String> response = get(path + "?" + query(parameters, null, parameter.getKey()));
+                HttpResponse<String> response = get(withExamples(path) + "?" + query(parameters, null, parameter.getKey()));
                 assertThat(response.statusCode()).as(path + " with " + parameter.getKey() + ": " + response.body())
                         .isEqualTo(200);
             }
@@ -108,11 +127,12 @@ class OpenApiDocumentTest {
     void leaving_out_a_required_parameter_answers_400_naming_it() throws Exception {
         int required = 0;
         for (String path : api.getPaths()) {
-            Map<String, JsonNode> parameters = parameters(path);
+            Map<String, JsonNode> parameters = parameters(path, "query");
             for (Map.Entry<String, JsonNode> parameter : parameters.entrySet()) {
                 if (parameter.getValue().path("required").asBoolean()) {
                     required++;
-                    HttpResponse<String> response = get(path + "?" + query(parameters, parameter.getKey(), null));
+                    HttpResponse<String> response = get(withExamples(path) + "?" + query(parameters, parameter.getKey(),
+                            null));
                     assertThat(response.statusCode()).as(path + " without " + parameter.getKey()).isEqualTo(400);
                     assertThat(json.readTree(response.body()).get("parameter").asText()).isEqualTo(parameter.getKey());
                 }

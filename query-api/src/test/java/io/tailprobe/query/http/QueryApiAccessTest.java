@@ -69,8 +69,9 @@ class QueryApiAccessTest {
             throws Exception {
         try (QueryApi api = start(TOKEN, "")) {
             List<String> routes = servedRoutes(api);
-            List<String> guarded = routes.stream().filter(path -> !QueryApi.OPEN_PATHS.contains(path)).toList();
+            List<String> guarded = routes.stream().filter(path -> !QueryApi.isOpen(path)).toList();
             assertThat(routes).as("the open routes are served").containsAll(QueryApi.OPEN_PATHS);
+            assertThat(routes).as("the dashboard's files are served").contains("/dashboard/x");
             assertThat(guarded).as("every data endpoint is among the guarded routes").containsAll(API_PATHS);
             for (String path : guarded) {
                 HttpResponse<String> missing = send(api, "GET", path + QUERY);
@@ -95,6 +96,12 @@ class QueryApiAccessTest {
             for (String open : QueryApi.OPEN_PATHS) {
                 assertThat(send(api, "GET", open).statusCode()).as(open + " is open by design").isEqualTo(200);
             }
+            assertThat(send(api, "GET", "/dashboard/dashboard.js").statusCode()).as("the dashboard's files are open")
+                    .isEqualTo(200);
+            assertThat(send(api, "GET", "/dashboard/x").statusCode()).as("an unknown one is not found, not refused")
+                    .isEqualTo(404);
+            assertThat(send(api, "GET", "/dashboardx").statusCode()).as("only under the prefix: not served, not refused")
+                    .isEqualTo(404);
         }
     }
 
