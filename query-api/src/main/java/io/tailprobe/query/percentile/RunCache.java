@@ -55,6 +55,10 @@ final class RunCache {
         }
     }
 
+    synchronized long bytes() {
+        return bytes;
+    }
+
     synchronized int size() {
         return entries.size();
     }
