@@ -24,6 +24,8 @@ final class LatencyCounts {
     private static final Histogram LAYOUT = new Histogram(LatencyHistograms.LOWEST_DISCERNIBLE_VALUE_NANOS,
             2 * LatencyHistograms.LOWEST_DISCERNIBLE_VALUE_NANOS, LatencyHistograms.NUMBER_OF_SIGNIFICANT_VALUE_DIGITS);
     private static final long[] NONE = new long[0];
+    /** log2 of the width of the lowest buckets: 512 ns, the power of two at or below the 1 µs lowest discernible value. */
+    private static final int UNIT_MAGNITUDE = 9;
 
     /** counts[i] is the count of bucket offset + i. */
     private long[] counts = NONE;
@@ -151,6 +153,16 @@ final class LatencyCounts {
         offset = newOffset;
     }
 
+    /**
+     * HdrHistogram's {@code medianEquivalentValue} of bucket {@code index}, whose lowest value is
+     * {@code lowestValue}: the bucket's lowest value plus half its width, {@code 2^(unit magnitude +
+     * bucket)} for buckets 1.. of 1024 sub-buckets each (bucket 0 has 2048 of the same width as bucket 1).
+     */
+    private static long medianEquivalentValue(int index, long lowestValue) {
+        int bucket = Math.max(0, (index >> 10) - 1);
+        return lowestValue + ((1L << (UNIT_MAGNITUDE + bucket)) >> 1);
+    }
+
     /** The histogram's minimum as {@code Histogram.getMinValue()} gives it. */
     private long histogramMinNanos() {
         return LatencyHistograms.valueAtIndex(lowestIndex);
@@ -202,7 +214,7 @@ final class LatencyCounts {
                 continue;
             }
             long value = LatencyHistograms.valueAtIndex(index);
-            totalNanos += LAYOUT.medianEquivalentValue(value) * (double) count;
+            totalNanos += medianEquivalentValue(index, value) * (double) count;
             running += count;
             while (next < order.length && running >= wanted[order[next]]) {
                 valueNanos[order[next]] = LAYOUT.highestEquivalentValue(value);

@@ -133,10 +133,16 @@ public final class SeriesMatch {
     /**
      * The run lengths, in windows of the resolution, that a rollup resolution's stretch of a range is cut
      * into, longest first, each aligned to multiples of its length: whole UTC days of 1 h windows, then
-     * four hours; 24 and 4 minutes of 1 min windows. The rest (at most three windows on each side of a
-     * stretch) is read window by window, and so is the finest resolution.
+     * four hours, then single hours (at most three on each side); 24, 4 and 1 minutes of 1 min windows.
      */
-    static final int[] RUN_WINDOWS = {24, 4};
+    static final int[] RUN_WINDOWS = {24, 4, 1};
+    /**
+     * The finest windows are kept one by one, and only where a stretch of them is at most
+     * {@value #MAX_KEPT_FINEST_WINDOWS} long (the edges of a covered range, the latest window): a
+     * range asked at the finest resolution alone would otherwise fill the cache with single windows.
+     */
+    private static final int[] SINGLE_WINDOWS = {1};
+    static final int MAX_KEPT_FINEST_WINDOWS = 12;
 
     /** Where {@link #cover} puts the sums of whole runs, and the cache it takes them from. */
     private record Runs(RunCache cache, Collection<Latency> latencies, List<RunSum> sums) {}
@@ -187,7 +193,8 @@ public final class SeriesMatch {
                     if (version == HistogramStore.UNVERSIONED) {
                         pieces.add(store.windows(series, range.host(), coarseFirst.get(i), firstStart, endOfLast));
                     } else {
-                        pieces(series, coarseFirst.get(i), version, firstStart, endOfLast, 0, runs, pieces);
+                        pieces(series, coarseFirst.get(i), version, firstStart, endOfLast, RUN_WINDOWS, 0, runs,
+                                pieces);
                     }
                     for (Object piece : pieces) {
                         if (piece instanceof RunSum sum) {
@@ -218,35 +225,51 @@ public final class SeriesMatch {
             gaps = remaining;
         }
         int finest = coarseFirst.getLast();
+        long finestVersion = runs == null ? HistogramStore.UNVERSIONED : store.version(series, range.host(), finest);
         for (long[] gap : gaps) {
-            chosen.addAll(store.windows(series, range.host(), finest, gap[0], gap[1]));
+            if (finestVersion == HistogramStore.UNVERSIONED
+                    || gap[1] - gap[0] > MAX_KEPT_FINEST_WINDOWS * finest * 1_000L) {
+                chosen.addAll(store.windows(series, range.host(), finest, gap[0], gap[1]));
+                continue;
+            }
+            List<Object> pieces = new ArrayList<>();
+            pieces(series, finest, finestVersion, gap[0], gap[1], SINGLE_WINDOWS, 0, runs, pieces);
+            for (Object piece : pieces) {
+                if (piece instanceof RunSum sum) {
+                    runs.sums().add(sum);
+                } else {
+                    @SuppressWarnings("unchecked")
+                    List<WindowedHistogram> windows = (List<WindowedHistogram>) piece;
+                    chosen.addAll(windows);
+                }
+            }
         }
         return chosen;
     }
 
     /**
      * Cuts {@code [fromMillis, toMillis)} of one resolution into whole aligned runs of
-     * {@code RUN_WINDOWS[level]} windows (their sums, cached) and the pieces around them, cut again at the
+     * {@code runWindows[level]} windows (their sums, cached) and the pieces around them, cut again at the
      * next level, or read window by window past the last; in time order, so the pieces' windows are those
      * one range read gives, in the same order.
      */
-    private void pieces(SeriesKey series, int resolutionSeconds, long version, long fromMillis, long toMillis, int level,
-                        Runs runs, List<Object> pieces) {
+    private void pieces(SeriesKey series, int resolutionSeconds, long version, long fromMillis, long toMillis,
+                        int[] runWindows, int level, Runs runs, List<Object> pieces) {
         if (fromMillis >= toMillis) {
             return;
         }
-        if (level == RUN_WINDOWS.length) {
+        if (level == runWindows.length) {
             pieces.add(store.windows(series, range.host(), resolutionSeconds, fromMillis, toMillis));
             return;
         }
-        long runMillis = RUN_WINDOWS[level] * resolutionSeconds * 1_000L;
+        long runMillis = runWindows[level] * resolutionSeconds * 1_000L;
         long firstRun = Math.ceilDiv(fromMillis, runMillis) * runMillis;
         long endOfLastRun = Math.floorDiv(toMillis, runMillis) * runMillis;
         if (endOfLastRun <= firstRun) {
-            pieces(series, resolutionSeconds, version, fromMillis, toMillis, level + 1, runs, pieces);
+            pieces(series, resolutionSeconds, version, fromMillis, toMillis, runWindows, level + 1, runs, pieces);
             return;
         }
-        pieces(series, resolutionSeconds, version, fromMillis, firstRun, level + 1, runs, pieces);
+        pieces(series, resolutionSeconds, version, fromMillis, firstRun, runWindows, level + 1, runs, pieces);
         for (long start = firstRun; start < endOfLastRun; start += runMillis) {
             RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, start, start + runMillis);
             RunSum sum = runs.cache().get(key, version, runs.latencies());
@@ -257,7 +280,7 @@ public final class SeriesMatch {
             }
             pieces.add(sum);
         }
-        pieces(series, resolutionSeconds, version, endOfLastRun, toMillis, level + 1, runs, pieces);
+        pieces(series, resolutionSeconds, version, endOfLastRun, toMillis, runWindows, level + 1, runs, pieces);
     }
 
     private static List<SeriesInfo> narrow(List<SeriesInfo> candidates, Function<SeriesInfo, String> field,
