@@ -46,6 +46,7 @@ if [[ ${SKIP_BUILD:-} != 1 ]]; then
   if [[ " $CODE " == *" before "* ]]; then
     rm -rf bench/target/base && mkdir -p bench/target/base
     git archive "$BASE" | tar -x -C bench/target/base
+    git rev-parse --short "$BASE" > bench/target/base/REVISION
     (cd bench/target/base && mvn -B -q -pl query-api -am -DskipTests package)
   fi
 fi
@@ -75,6 +76,7 @@ for VERSION in $CODE; do
   # JFR=1 records a profile of the server to bench/target/query-load/query-api-<code>.jfr
   JFR_FLAGS=()
   [[ ${JFR:-} == 1 ]] && JFR_FLAGS=(-XX:+FlightRecorder -XX:StartFlightRecording=filename="$DATA/query-api-$VERSION.jfr",settings=profile)
+  rm -f "$LOG" # the previous server's READY line must not be taken for this one's
   "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
       -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "${JFR_FLAGS[@]}" -cp "$CLASSPATH" \
       io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" > "$LOG" 2>&1 &
@@ -83,12 +85,27 @@ for VERSION in $CODE; do
     kill -0 "$SERVER" 2>/dev/null || { cat "$LOG"; echo "query-load: the server stopped" >&2; exit 1; }
     sleep 2
   done
-  echo "== code=$VERSION ($( [[ $VERSION == before ]] && git rev-parse --short "$BASE" || git rev-parse --short HEAD)$( [[ $VERSION == after && -n $(git status --porcelain -- query-api) ]] && echo '+changes'))"
+  if [[ $VERSION == before ]]; then
+    echo "== code=before ($(cat bench/target/base/REVISION 2>/dev/null || echo "unknown revision"))"
+  else
+    echo "== code=after ($(git rev-parse --short HEAD)$( [[ -n $(git status --porcelain -- query-api) ]] && echo ' + uncommitted changes'); built $(date -u -r bench/target/dependency/$API_JAR +%H:%M:%SZ))"
+  fi
   grep -v '^  series-' "$LOG" | grep -v '^READY' || true
   END_MILLIS=$(sed -n 's/^READY END_MILLIS=//p' "$LOG")
   export SERIES END_MILLIS
   URL="http://localhost:$PORT"
   echo "one 7-day answer: $(curl -s "$URL/api/v1/percentiles?target=series-042&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS" | cut -c1-400)"
+  # every series' answers, to hold the versions to the same bytes
+  rm -f "$DATA/answers-$VERSION.json"
+  for S in $(seq -f "%03g" 0 $((SERIES - 1))); do
+    curl -s "$URL/api/v1/percentiles?target=series-$S&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS"; echo
+    curl -s "$URL/api/v1/percentiles?target=series-$S&probe=tcp&from=$((END_MILLIS - 10000))&to=$END_MILLIS"; echo
+  done > "$DATA/answers-$VERSION.json"
+  if [[ " $CODE " == *" before "* && " $CODE " == *" after "* && -f $DATA/answers-before.json && -f $DATA/answers-after.json
+        && $VERSION == $(tr ' ' '\n' <<< "$CODE" | grep . | tail -1) ]]; then
+    cmp -s "$DATA/answers-before.json" "$DATA/answers-after.json" && echo "answers of every series: before and after identical" \
+      || { echo "query-load: the answers differ (diff $DATA/answers-before.json $DATA/answers-after.json)" >&2; exit 1; }
+  fi
   for QUERY in ${QUERIES:-week latest hello}; do
     export QUERY
     TARGET=$URL
