@@ -38,6 +38,66 @@ record RunSum(long version, long[] startsMillis, long[] endsMillis, long sampleC
         return new RunSum(version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
     }
 
+    /**
+     * The sum of {@code pieces} in time order (each a {@link RunSum} or a {@code List<WindowedHistogram>}):
+     * one sum standing for a whole stretch of a range, so a query adds one array per latency for it
+     * instead of one per run.
+     */
+    static RunSum combine(long version, List<Object> pieces, Collection<Latency> latencies) {
+        int windows = 0;
+        for (Object piece : pieces) {
+            windows += piece instanceof RunSum sum ? sum.windowCount() : windows(piece).size();
+        }
+        long[] starts = new long[windows];
+        long[] ends = new long[windows];
+        long samples = 0;
+        Map<String, Long> outcomes = new TreeMap<>();
+        int w = 0;
+        for (Object piece : pieces) {
+            if (piece instanceof RunSum sum) {
+                System.arraycopy(sum.startsMillis, 0, starts, w, sum.windowCount());
+                System.arraycopy(sum.endsMillis, 0, ends, w, sum.windowCount());
+                w += sum.windowCount();
+                samples += sum.sampleCount;
+                sum.outcomes.forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+            } else {
+                for (WindowedHistogram window : windows(piece)) {
+                    starts[w] = window.getWindowStartMillis();
+                    ends[w++] = window.getWindowEndMillis();
+                    samples += window.getSampleCount();
+                    window.getOutcomeCounts().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+                }
+            }
+        }
+        Map<Latency, LatencyCounts> sums = new LinkedHashMap<>();
+        for (Latency latency : latencies) {
+            LatencyCounts counts = new LatencyCounts();
+            int lowest = Integer.MAX_VALUE;
+            int highest = -1;
+            for (Object piece : pieces) {
+                if (piece instanceof RunSum sum && sum.latencies.get(latency).count() > 0) {
+                    lowest = Math.min(lowest, sum.latencies.get(latency).lowestIndex());
+                    highest = Math.max(highest, sum.latencies.get(latency).highestIndex());
+                }
+            }
+            counts.reserve(lowest, highest);
+            for (Object piece : pieces) {
+                if (piece instanceof RunSum sum) {
+                    counts.add(sum.latencies.get(latency));
+                } else {
+                    windows(piece).forEach(window -> counts.add(window, latency));
+                }
+            }
+            sums.put(latency, counts.compact());
+        }
+        return new RunSum(version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<WindowedHistogram> windows(Object piece) {
+        return (List<WindowedHistogram>) piece;
+    }
+
     int windowCount() {
         return startsMillis.length;
     }

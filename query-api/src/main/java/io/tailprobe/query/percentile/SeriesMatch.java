@@ -193,8 +193,8 @@ public final class SeriesMatch {
                     if (version == HistogramStore.UNVERSIONED) {
                         pieces.add(store.windows(series, range.host(), coarseFirst.get(i), firstStart, endOfLast));
                     } else {
-                        pieces(series, coarseFirst.get(i), version, firstStart, endOfLast, RUN_WINDOWS, 0, runs,
-                                pieces);
+                        pieces.add(stretch(series, coarseFirst.get(i), version, firstStart, endOfLast, RUN_WINDOWS,
+                                runs));
                     }
                     for (Object piece : pieces) {
                         if (piece instanceof RunSum sum) {
@@ -232,19 +232,28 @@ public final class SeriesMatch {
                 chosen.addAll(store.windows(series, range.host(), finest, gap[0], gap[1]));
                 continue;
             }
-            List<Object> pieces = new ArrayList<>();
-            pieces(series, finest, finestVersion, gap[0], gap[1], SINGLE_WINDOWS, 0, runs, pieces);
-            for (Object piece : pieces) {
-                if (piece instanceof RunSum sum) {
-                    runs.sums().add(sum);
-                } else {
-                    @SuppressWarnings("unchecked")
-                    List<WindowedHistogram> windows = (List<WindowedHistogram>) piece;
-                    chosen.addAll(windows);
-                }
-            }
+            runs.sums().add(stretch(series, finest, finestVersion, gap[0], gap[1], SINGLE_WINDOWS, runs));
         }
         return chosen;
+    }
+
+    /**
+     * The sum of the windows of one resolution starting in {@code [fromMillis, toMillis)}, kept as one
+     * entry (the stretch of a range that resolution covers: a moving 7-day range has the same 1 h
+     * stretch for an hour), built on a miss from the sums of its runs, which are kept too.
+     */
+    private RunSum stretch(SeriesKey series, int resolutionSeconds, long version, long fromMillis, long toMillis,
+                           int[] runWindows, Runs runs) {
+        RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, fromMillis, toMillis);
+        RunSum sum = runs.cache().get(key, version, runs.latencies());
+        if (sum == null) {
+            List<Object> pieces = new ArrayList<>();
+            pieces(series, resolutionSeconds, version, fromMillis, toMillis, runWindows, 0, runs, pieces);
+            sum = pieces.size() == 1 && pieces.getFirst() instanceof RunSum only ? only
+                    : RunSum.combine(version, pieces, runs.latencies());
+            runs.cache().put(key, sum);
+        }
+        return sum;
     }
 
     /**
