@@ -57,8 +57,7 @@ if ((${#missing[@]})); then
 fi
 
 echo "== building tailprobe and bench"
-(cd "$ROOT" && mvn -B -q -DskipTests install && rm -rf bench/target/dependency &&
-    mvn -B -q -f bench/pom.xml package dependency:copy-dependencies -DincludeScope=runtime)
+(cd "$ROOT" && rm -rf bench/target/dependency && mvn -B -q -Pbench -pl bench -am -DskipTests package)
 CP="$ROOT/bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar:$ROOT/bench/target/dependency/*"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.txt "$OUT"/*.log

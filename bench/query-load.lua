@@ -2,6 +2,7 @@
 -- repeats back to back; done() prints one line of figures for the script to collect.
 --   QUERY=week    the percentiles of the 7 days before END_MILLIS (response and service time, 4 quantiles)
 --   QUERY=latest  the percentiles of the last 10 s window before END_MILLIS
+--   QUERY=hello   GET /hello of the hello-world Javalin app beside the API (the floor)
 local series = tonumber(os.getenv("SERIES") or "100")
 local endMillis = tonumber(os.getenv("END_MILLIS"))
 local query = os.getenv("QUERY") or "week"
@@ -10,6 +11,9 @@ local counter = 0
 
 request = function()
   counter = counter + 1
+  if query == "hello" then
+    return wrk.format("GET", "/hello")
+  end
   local path = string.format("/api/v1/percentiles?target=series-%03d&probe=tcp&from=%d&to=%d",
       counter % series, endMillis - rangeMillis, endMillis)
   return wrk.format("GET", path)

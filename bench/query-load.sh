@@ -3,58 +3,130 @@
 #
 #   bash bench/query-load.sh [SERIES [DAYS [DURATION_SECONDS [CONNECTIONS]]]]   (defaults 100 7 30 32)
 #
-# Installs wrk from Debian when missing, installs the project into ~/.m2 (tests skipped), builds the bench
-# module, starts io.tailprobe.bench.QueryLoad (an in-process broker whose histogram topics it fills once
-# with DAYS days of 10 s, 1 min and 1 h windows of SERIES series, kept in bench/target/query-load/ for the
-# next run, and the real query API over them), then runs wrk with CONNECTIONS connections on 2 threads:
-# a 7-day percentile query and a latest-window query, DURATION_SECONDS each after 10 s of warm-up.
+# Installs wrk from Debian when missing, builds the bench module in the reactor (root pom profile "bench";
+# nothing is installed into ~/.m2), starts io.tailprobe.bench.QueryLoad (an in-process broker whose
+# histogram topics it fills once with DAYS days of 10 s, 1 min and 1 h windows of SERIES series, kept in
+# bench/target/query-load/ for the next run, the real query API over them, and a hello-world Javalin app
+# as the floor), waits for the machine to be idle, then runs wrk with CONNECTIONS connections on 2
+# threads: a 7-day percentile query, a latest-window query and the hello-world route, DURATION_SECONDS
+# each after 10 s of warm-up, printing wrk's figures, the server's and wrk's CPU time per request and the
+# load average.
+#
+#   CODE="before after"  runs the whole thing once per version of the query API: "after" is this tree,
+#                        "before" the query-api jar of the git revision BASE (default main), built from
+#                        `git archive` in bench/target/base/ (its module only; the rest is this tree's)
+#   PORT=18180           the API's port (PORT+1 the hello-world app); a port in use is refused
+#   QUERIES="week latest hello"  IDLE_LOAD=1.0 IDLE_WAIT_SECONDS=300  JFR=1 (a profile per code version)
+#
 # Other engineers share this machine: run it as  flock /tmp/tailprobe-bench.lock bash bench/query-load.sh
 set -euo pipefail
 SERIES=${1:-100}
 DAYS=${2:-7}
 DURATION=${3:-30}
 CONNECTIONS=${4:-32}
-PORT=${PORT:-18080}
+PORT=${PORT:-18180}
+CODE=${CODE:-after}
+BASE=${BASE:-main}
+IDLE_LOAD=${IDLE_LOAD:-1.0}
+IDLE_WAIT_SECONDS=${IDLE_WAIT_SECONDS:-300}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | while read -r j; do v=$("$j" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p'); [[ ${v:-0} -ge 21 ]] && echo "$j"; done | tail -1)}
 DATA="$ROOT/bench/target/query-load"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$PORT" $((PORT + 1)); do
+  if port_busy "$p"; then
+    echo "query-load: port $p is in use (another benchmark or service?); choose another with PORT=" >&2
+    exit 1
+  fi
+done
 cd "$ROOT"
 if [[ ${SKIP_BUILD:-} != 1 ]]; then
-  mvn -B -q -DskipTests install
-  rm -rf bench/target/dependency
-  mvn -B -q -f bench/pom.xml package dependency:copy-dependencies -DincludeScope=runtime
+  mvn -B -q -Pbench -pl bench -am -DskipTests package
+  if [[ " $CODE " == *" before "* ]]; then
+    rm -rf bench/target/base && mkdir -p bench/target/base
+    git archive "$BASE" | tar -x -C bench/target/base
+    git rev-parse --short "$BASE" > bench/target/base/REVISION
+    (cd bench/target/base && mvn -B -q -pl query-api -am -DskipTests package)
+  fi
 fi
 mkdir -p "$DATA"
 LOG="$DATA/server.log"
-# JFR=1 records a profile of the server to bench/target/query-load/query-api.jfr; QUERIES=latest runs one query only
-JFR_FLAGS=()
-[[ ${JFR:-} == 1 ]] && JFR_FLAGS=(-XX:StartFlightRecording=filename="$DATA/query-api.jfr",settings=profile)
-"$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
-    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "${JFR_FLAGS[@]}" \
-    -cp "bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar:bench/target/dependency/*" \
-    io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" > "$LOG" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
-until grep -q '^READY ' "$LOG"; do
-  kill -0 $SERVER 2>/dev/null || { cat "$LOG"; echo "query-load: the server stopped" >&2; exit 1; }
-  sleep 2
-done
-grep -v '^  series-' "$LOG"
-END_MILLIS=$(sed -n 's/^READY END_MILLIS=//p' "$LOG")
-export SERIES END_MILLIS
-URL="http://localhost:$PORT"
-echo "one 7-day answer: $(curl -s "$URL/api/v1/percentiles?target=series-042&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS" | cut -c1-400)"
-# the server's CPU time (user + system, in clock ticks), which other load on the machine disturbs less than latency
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+API_JAR=tailprobe-query-api-0.1.0-SNAPSHOT.jar
 TICKS_PER_SECOND=$(getconf CLK_TCK)
-for QUERY in ${QUERIES:-week latest}; do
-  export QUERY
-  wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$URL" > /dev/null   # warm-up: JIT, caches
-  BEFORE=$(cpu_ticks)
-  RESULT=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/query-load.lua "$URL" | grep "^RESULT")
-  AFTER=$(cpu_ticks)
-  REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
-  echo "$RESULT server_cpu_ms_per_request=$(awk -v t=$((AFTER - BEFORE)) -v r="$REQUESTS" -v hz="$TICKS_PER_SECOND" \
-      'BEGIN { printf "%.3f", (r>0 ? t * 1000 / hz / r : 0 )}') load_average=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+per_request() { awk -v t="$1" -v r="$2" -v hz="$TICKS_PER_SECOND" 'BEGIN { printf "%.3f", (r > 0 ? t * 1000 / hz / r : 0) }'; }
+# waits until the 1-minute load average is under IDLE_LOAD (others' test runs finished), at most IDLE_WAIT_SECONDS
+wait_idle() {
+  local waited=0
+  while awk -v max="$IDLE_LOAD" '{ exit !($1 >= max) }' /proc/loadavg && ((waited < IDLE_WAIT_SECONDS)); do
+    sleep 5; waited=$((waited + 5))
+  done
+  echo "load average before measuring: $(cut -d' ' -f1-3 /proc/loadavg) (waited ${waited} s for < $IDLE_LOAD)"
+}
+SERVER=
+stop_server() { [[ -n $SERVER ]] && { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }; SERVER=; }
+trap stop_server EXIT
+for VERSION in $CODE; do
+  CLASSPATH="bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar"
+  if [[ $VERSION == before ]]; then
+    CLASSPATH="$CLASSPATH:bench/target/base/query-api/target/$API_JAR"
+  fi
+  CLASSPATH="$CLASSPATH:$(ls bench/target/dependency/*.jar | grep -v "/$API_JAR\$" | tr '\n' ':')bench/target/dependency/$API_JAR"
+  # JFR=1 records a profile of the server to bench/target/query-load/query-api-<code>.jfr
+  JFR_FLAGS=()
+  [[ ${JFR:-} == 1 ]] && JFR_FLAGS=(-XX:+FlightRecorder -XX:StartFlightRecording=filename="$DATA/query-api-$VERSION.jfr",settings=profile)
+  rm -f "$LOG" # the previous server's READY line must not be taken for this one's
+  "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+      -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "${JFR_FLAGS[@]}" -cp "$CLASSPATH" \
+      io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" > "$LOG" 2>&1 &
+  SERVER=$!
+  until grep -q '^READY ' "$LOG"; do
+    kill -0 "$SERVER" 2>/dev/null || { cat "$LOG"; echo "query-load: the server stopped" >&2; exit 1; }
+    sleep 2
+  done
+  if [[ $VERSION == before ]]; then
+    echo "== code=before ($(cat bench/target/base/REVISION 2>/dev/null || echo "unknown revision"))"
+  else
+    echo "== code=after ($(git rev-parse --short HEAD)$( [[ -n $(git status --porcelain -- query-api) ]] && echo ' + uncommitted changes'); built $(date -u -r bench/target/dependency/$API_JAR +%H:%M:%SZ))"
+  fi
+  grep -v '^  series-' "$LOG" | grep -v '^READY' || true
+  END_MILLIS=$(sed -n 's/^READY END_MILLIS=//p' "$LOG")
+  export SERIES END_MILLIS
+  URL="http://localhost:$PORT"
+  echo "one 7-day answer: $(curl -s "$URL/api/v1/percentiles?target=series-042&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS" | cut -c1-400)"
+  # every series' answers, to hold the versions to the same bytes
+  rm -f "$DATA/answers-$VERSION.json"
+  for S in $(seq -f "%03g" 0 $((SERIES - 1))); do
+    curl -s "$URL/api/v1/percentiles?target=series-$S&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS"; echo
+    curl -s "$URL/api/v1/percentiles?target=series-$S&probe=tcp&from=$((END_MILLIS - 10000))&to=$END_MILLIS"; echo
+  done > "$DATA/answers-$VERSION.json"
+  if [[ " $CODE " == *" before "* && " $CODE " == *" after "* && -f $DATA/answers-before.json && -f $DATA/answers-after.json
+        && $VERSION == $(tr ' ' '\n' <<< "$CODE" | grep . | tail -1) ]]; then
+    cmp -s "$DATA/answers-before.json" "$DATA/answers-after.json" && echo "answers of every series: before and after identical" \
+      || { echo "query-load: the answers differ (diff $DATA/answers-before.json $DATA/answers-after.json)" >&2; exit 1; }
+  fi
+  for QUERY in ${QUERIES:-week latest hello}; do
+    export QUERY
+    TARGET=$URL
+    [[ $QUERY == hello ]] && TARGET="http://localhost:$((PORT + 1))"
+    wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$TARGET" > /dev/null   # warm-up: JIT, caches
+    wait_idle
+    BEFORE=$(ticks "$SERVER")
+    OUT=$(mktemp)
+    wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/query-load.lua "$TARGET" > "$OUT" &
+    WRK=$!
+    # wrk's own CPU, read from /proc just before it exits (it sleeps through its duration first)
+    WRK_TICKS=0
+    while kill -0 "$WRK" 2>/dev/null; do
+      WRK_TICKS=$(ticks "$WRK" 2>/dev/null || echo "$WRK_TICKS")
+      sleep 0.2
+    done
+    wait "$WRK" || true
+    AFTER=$(ticks "$SERVER")
+    RESULT=$(grep "^RESULT" "$OUT"); rm -f "$OUT"
+    REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
+    echo "$RESULT code=$VERSION server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS") load_average=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+  done
+  stop_server
 done

@@ -10,6 +10,7 @@ import io.tailprobe.schemas.TopicSpecs;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
 import io.tailprobe.standalone.EmbeddedKafka;
+import io.javalin.Javalin;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -56,7 +57,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <p>Usage: {@code QueryLoad DATA_DIR SERIES DAYS HTTP_PORT}. The broker's data and the query API's state
  * stay in {@code DATA_DIR}, so a second run with the same figures starts in seconds. Prints
  * {@code READY END_MILLIS=<end of the last window>} once {@code /ready} answers 200, then serves until
- * killed.
+ * killed. Beside it, on {@code HTTP_PORT + 1}, a Javalin app with one route, {@code GET /hello} answering
+ * {@code {"hello":"world"}} as JSON, in the same JVM: the floor of what any route of the query API can
+ * cost on this machine (Jetty, Javalin, Jackson, wrk's own share of the cores).
  */
 public final class QueryLoad {
     private static final int PARTITIONS = 6;
@@ -92,6 +95,10 @@ public final class QueryLoad {
                 Map.of(KafkaSettings.BOOTSTRAP_SERVERS, kafka.bootstrapServers()), new QueryApiConfig.Http(port),
                 new QueryApiConfig.Streams(APPLICATION_ID, dataDir.resolve("query-state").toString(), ""),
                 Duration.ofDays(31)));
+        Javalin floor = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.routes.get("/hello", ctx -> ctx.json(Map.of("hello", "world")));
+        }).start(port + 1);
         HttpClient http = HttpClient.newHttpClient();
         URI ready = URI.create("http://localhost:" + port + "/ready");
         while (http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding()).statusCode() != 200
@@ -102,6 +109,7 @@ public final class QueryLoad {
                 (System.nanoTime() - startNanos) / 1e9, Runtime.version(), Runtime.getRuntime().availableProcessors());
         System.out.println("READY END_MILLIS=" + endMillis);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            floor.stop();
             service.close();
             kafka.close();
         }));

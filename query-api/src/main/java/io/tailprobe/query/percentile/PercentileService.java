@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
 
@@ -34,8 +35,16 @@ public final class PercentileService {
     /** The outcome of a sample that has a latency; every other outcome is an error. */
     static final String OK = Outcome.OK.name();
 
+    /** The most targets whose series lists are kept; past it the lists are dropped and read again. */
+    private static final int MAX_CACHED_TARGETS = 10_000;
+
     private final HistogramStore store;
     private final int maxSteps;
+    private final RunCache runs;
+    /** Per target, its stored series at a {@link HistogramStore#seriesVersion()}: what {@link SeriesMatch} chooses from. */
+    private final Map<String, TargetSeries> seriesByTarget = new ConcurrentHashMap<>();
+
+    private record TargetSeries(long version, List<SeriesInfo> series) {}
 
     public PercentileService(HistogramStore store) {
         this(store, DEFAULT_STEPS);
@@ -43,8 +52,34 @@ public final class PercentileService {
 
     /** @param maxSteps the most steps a time series, heatmap or stepped export may have */
     public PercentileService(HistogramStore store, int maxSteps) {
+        this(store, maxSteps, RunCache.withDefaultBudget());
+    }
+
+    PercentileService(HistogramStore store, int maxSteps, RunCache runs) {
         this.store = store;
         this.maxSteps = maxSteps;
+        this.runs = runs;
+    }
+
+    /**
+     * The stored series of {@code range}, from the series list of its target kept since the store's
+     * series version last changed: {@link SeriesMatch} reads only which series, hosts and resolutions
+     * exist, which changes only when one is added.
+     */
+    private SeriesMatch match(SeriesRange range) {
+        long version = store.seriesVersion(); // before the list is read
+        if (version == HistogramStore.UNVERSIONED) {
+            return SeriesMatch.of(store, range);
+        }
+        TargetSeries kept = seriesByTarget.get(range.target());
+        if (kept == null || kept.version() != version) {
+            kept = new TargetSeries(version, store.series(range.target()));
+            if (seriesByTarget.size() >= MAX_CACHED_TARGETS) {
+                seriesByTarget.clear();
+            }
+            seriesByTarget.put(range.target(), kept);
+        }
+        return SeriesMatch.of(store, range, kept.series());
     }
 
     /** The stored series matching {@code filter}, sorted by target, probe type, protocol, host, resolution. */
@@ -60,18 +95,49 @@ public final class PercentileService {
      * @throws InvalidQueryException when it names a resolution the series is not stored at
      */
     public PercentileResult percentiles(PercentileQuery query) {
-        SeriesMatch match = SeriesMatch.of(store, query.range());
-        StepWindows windows = match.windows();
-        List<WindowedHistogram> all = windows.all();
+        SeriesMatch match = match(query.range());
+        List<Latency> latencies = new ArrayList<>(List.of(Latency.RESPONSE, Latency.SERVICE));
+        latencies.addAll(query.phases());
+        SeriesMatch.Cover cover = match.cover(runs, latencies);
+        List<WindowedHistogram> windows = cover.windows();
+        int windowCount = windows.size();
+        long count = sampleCount(windows);
+        Map<String, Long> outcomes = outcomes(windows);
+        for (RunSum run : cover.runs()) {
+            windowCount += run.windowCount();
+            count += run.sampleCount();
+            run.outcomes().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+        }
+        Map<Latency, LatencySummary> summaries = new LinkedHashMap<>();
+        for (Latency latency : latencies) {
+            summaries.put(latency, merge(latency, cover).summary(query.quantiles()));
+        }
         Map<String, LatencySummary> phases = new LinkedHashMap<>();
         for (Latency phase : query.phases()) {
-            phases.put(phase.name(), new MergedLatency(phase).add(all).summary(query.quantiles()));
+            phases.put(phase.name(), summaries.get(phase));
         }
         SeriesRange range = query.range();
         return new PercentileResult(range.target(), range.probeType(), range.protocol(), match.protocols(), range.host(),
-                windows.fromMillis(), windows.toMillis(), match.resolutionSeconds(), all.size(), sampleCount(all),
-                outcomes(all), new MergedLatency(Latency.RESPONSE).add(all).summary(query.quantiles()),
-                new MergedLatency(Latency.SERVICE).add(all).summary(query.quantiles()), phases);
+                cover.fromMillis(), cover.toMillis(), match.resolutionSeconds(), windowCount, count, outcomes,
+                summaries.get(Latency.RESPONSE), summaries.get(Latency.SERVICE), phases);
+    }
+
+    /** One latency of the cover's runs and windows added up, its array sized once for the runs. */
+    private static LatencyCounts merge(Latency latency, SeriesMatch.Cover cover) {
+        LatencyCounts merged = new LatencyCounts();
+        int lowest = Integer.MAX_VALUE;
+        int highest = -1;
+        for (RunSum run : cover.runs()) {
+            LatencyCounts counts = run.latencies().get(latency);
+            if (counts.count() > 0) {
+                lowest = Math.min(lowest, counts.lowestIndex());
+                highest = Math.max(highest, counts.highestIndex());
+            }
+        }
+        merged.reserve(lowest, highest);
+        cover.runs().forEach(run -> merged.add(run.latencies().get(latency)));
+        cover.windows().forEach(window -> merged.add(window, latency));
+        return merged;
     }
 
     /**
@@ -84,7 +150,7 @@ public final class PercentileService {
      *     more than {@code maxSteps} steps
      */
     public TimeSeriesResult timeSeries(TimeSeriesQuery query) {
-        SeriesMatch match = SeriesMatch.of(store, query.range());
+        SeriesMatch match = match(query.range());
         StepWindows steps = match.windows(stepSeconds(match, query.stepSeconds()) * 1_000L);
         MergedLatency merged = new MergedLatency(query.latency());
         List<TimeSeriesResult.Point> points = new ArrayList<>(steps.size());
@@ -104,7 +170,7 @@ public final class PercentileService {
      * for {@link #timeSeries}.
      */
     public HeatmapResult heatmap(HeatmapQuery query) {
-        SeriesMatch match = SeriesMatch.of(store, query.range());
+        SeriesMatch match = match(query.range());
         StepWindows steps = match.windows(stepSeconds(match, query.stepSeconds()) * 1_000L);
         MergedLatency merged = new MergedLatency(query.latency());
         // first the non-empty HdrHistogram buckets of every step, to find the rows every column shares
@@ -167,7 +233,7 @@ public final class PercentileService {
      * {@link #timeSeries}) or, when it is 0, over the whole range.
      */
     public HistogramExport histograms(SeriesRange range, Latency latency, long stepSeconds) {
-        SeriesMatch match = SeriesMatch.of(store, range);
+        SeriesMatch match = match(range);
         StepWindows windows = stepSeconds == 0 ? match.windows()
                 : match.windows(stepSeconds(match, stepSeconds) * 1_000L);
         return new HistogramExport(match, latency, windows);
@@ -175,7 +241,7 @@ public final class PercentileService {
 
     /** The fraction of samples at or under a threshold, the error rate, and the error budget left for an objective. */
     public SloResult slo(SloQuery query) {
-        SeriesMatch match = SeriesMatch.of(store, query.range());
+        SeriesMatch match = match(query.range());
         StepWindows windows = match.windows();
         List<WindowedHistogram> all = windows.all();
         long count = sampleCount(all);

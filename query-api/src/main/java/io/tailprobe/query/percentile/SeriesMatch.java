@@ -5,6 +5,7 @@ import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,6 +105,48 @@ public final class SeriesMatch {
         return windows(Math.floorDiv(range.fromMillis(), stepMillis) * stepMillis, stepMillis);
     }
 
+    /**
+     * The windows of the whole range as {@link #windows()} gives them, except that whole aligned runs
+     * of a rollup resolution come as their sums, from {@code cache} where it holds them at the store's
+     * current version ({@link #RUN_WINDOWS}). Merging the windows and the sums gives exactly what
+     * merging {@code windows().all()} gives.
+     */
+    Cover cover(RunCache cache, Collection<Latency> latencies) {
+        long finestMillis = resolutionSeconds * 1_000L;
+        long fromMillis = Math.floorDiv(range.fromMillis(), finestMillis) * finestMillis;
+        List<WindowedHistogram> windows = new ArrayList<>();
+        List<RunSum> runs = new ArrayList<>();
+        for (Map.Entry<SeriesKey, List<Integer>> series : resolutions.entrySet()) {
+            windows.addAll(cover(series.getKey(), series.getValue(), fromMillis, range.toMillis(),
+                    new Runs(cache, latencies, runs)));
+        }
+        return new Cover(fromMillis, range.toMillis(), windows, runs);
+    }
+
+    /**
+     * The range {@code [fromMillis, toMillis)} as windows plus sums of runs of windows.
+     *
+     * @param windows every window not in a run
+     */
+    record Cover(long fromMillis, long toMillis, List<WindowedHistogram> windows, List<RunSum> runs) {}
+
+    /**
+     * The run lengths, in windows of the resolution, that a rollup resolution's stretch of a range is cut
+     * into, longest first, each aligned to multiples of its length: whole UTC days of 1 h windows, then
+     * four hours, then single hours (at most three on each side); 24, 4 and 1 minutes of 1 min windows.
+     */
+    static final int[] RUN_WINDOWS = {24, 4, 1};
+    /**
+     * The finest windows are kept one by one, and only where a stretch of them is at most
+     * {@value #MAX_KEPT_FINEST_WINDOWS} long (the edges of a covered range, the latest window): a
+     * range asked at the finest resolution alone would otherwise fill the cache with single windows.
+     */
+    private static final int[] SINGLE_WINDOWS = {1};
+    static final int MAX_KEPT_FINEST_WINDOWS = 12;
+
+    /** Where {@link #cover} puts the sums of whole runs, and the cache it takes them from. */
+    private record Runs(RunCache cache, Collection<Latency> latencies, List<RunSum> sums) {}
+
     private StepWindows windows(long fromMillis, long stepMillis) {
         int stepCount = (int) Math.max(1, Math.ceilDiv(range.toMillis() - fromMillis, stepMillis));
         List<List<WindowedHistogram>> steps = new ArrayList<>(stepCount);
@@ -115,7 +158,7 @@ public final class SeriesMatch {
             List<Integer> usable = series.getValue().stream()
                     .filter(seconds -> stepMillis % (seconds * 1_000L) == 0 || stepCount == 1).toList();
             for (WindowedHistogram window : cover(series.getKey(), usable.isEmpty() ? series.getValue() : usable,
-                    fromMillis, range.toMillis())) {
+                    fromMillis, range.toMillis(), null)) {
                 int step = (int) Math.min(stepCount - 1, (window.getWindowStartMillis() - fromMillis) / stepMillis);
                 steps.get(step).add(window);
             }
@@ -132,7 +175,7 @@ public final class SeriesMatch {
      * a 7-day query reads about 170 windows instead of 60 480.
      */
     private List<WindowedHistogram> cover(SeriesKey series, List<Integer> resolutionsSeconds, long fromMillis,
-                                          long toMillis) {
+                                          long toMillis, Runs runs) {
         List<Integer> coarseFirst = resolutionsSeconds.stream().sorted(Comparator.reverseOrder()).toList();
         List<WindowedHistogram> chosen = new ArrayList<>();
         List<long[]> gaps = List.of(new long[] {fromMillis, toMillis});
@@ -144,13 +187,35 @@ public final class SeriesMatch {
                 long endOfLast = Math.floorDiv(gap[1], sizeMillis) * sizeMillis;
                 long cursor = gap[0];
                 if (endOfLast > firstStart) {
-                    for (WindowedHistogram window : store.windows(series, range.host(), coarseFirst.get(i), firstStart,
-                            endOfLast)) {
-                        if (window.getWindowStartMillis() > cursor) {
-                            remaining.add(new long[] {cursor, window.getWindowStartMillis()});
+                    List<Object> pieces = new ArrayList<>();
+                    long version = runs == null ? HistogramStore.UNVERSIONED
+                            : store.version(series, range.host(), coarseFirst.get(i)); // before any window is read
+                    if (version == HistogramStore.UNVERSIONED) {
+                        pieces.add(store.windows(series, range.host(), coarseFirst.get(i), firstStart, endOfLast));
+                    } else {
+                        pieces.add(stretch(series, coarseFirst.get(i), version, firstStart, endOfLast, RUN_WINDOWS,
+                                runs));
+                    }
+                    for (Object piece : pieces) {
+                        if (piece instanceof RunSum sum) {
+                            for (int w = 0; w < sum.windowCount(); w++) {
+                                if (sum.startsMillis()[w] > cursor) {
+                                    remaining.add(new long[] {cursor, sum.startsMillis()[w]});
+                                }
+                                cursor = sum.endsMillis()[w];
+                            }
+                            runs.sums().add(sum);
+                            continue;
                         }
-                        chosen.add(window);
-                        cursor = window.getWindowEndMillis();
+                        @SuppressWarnings("unchecked")
+                        List<WindowedHistogram> windows = (List<WindowedHistogram>) piece;
+                        for (WindowedHistogram window : windows) {
+                            if (window.getWindowStartMillis() > cursor) {
+                                remaining.add(new long[] {cursor, window.getWindowStartMillis()});
+                            }
+                            chosen.add(window);
+                            cursor = window.getWindowEndMillis();
+                        }
                     }
                 }
                 if (cursor < gap[1]) {
@@ -160,10 +225,71 @@ public final class SeriesMatch {
             gaps = remaining;
         }
         int finest = coarseFirst.getLast();
+        long finestVersion = runs == null ? HistogramStore.UNVERSIONED : store.version(series, range.host(), finest);
         for (long[] gap : gaps) {
-            chosen.addAll(store.windows(series, range.host(), finest, gap[0], gap[1]));
+            if (finestVersion == HistogramStore.UNVERSIONED
+                    || gap[1] - gap[0] > MAX_KEPT_FINEST_WINDOWS * finest * 1_000L) {
+                chosen.addAll(store.windows(series, range.host(), finest, gap[0], gap[1]));
+                continue;
+            }
+            runs.sums().add(stretch(series, finest, finestVersion, gap[0], gap[1], SINGLE_WINDOWS, runs));
         }
         return chosen;
+    }
+
+    /**
+     * The sum of the windows of one resolution starting in {@code [fromMillis, toMillis)}, kept as one
+     * entry (the stretch of a range that resolution covers: a moving 7-day range has the same 1 h
+     * stretch for an hour), built on a miss from the sums of its runs, which are kept too.
+     */
+    private RunSum stretch(SeriesKey series, int resolutionSeconds, long version, long fromMillis, long toMillis,
+                           int[] runWindows, Runs runs) {
+        RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, fromMillis, toMillis);
+        RunSum sum = runs.cache().get(key, version, runs.latencies());
+        if (sum == null) {
+            List<Object> pieces = new ArrayList<>();
+            pieces(series, resolutionSeconds, version, fromMillis, toMillis, runWindows, 0, runs, pieces);
+            sum = pieces.size() == 1 && pieces.getFirst() instanceof RunSum only ? only
+                    : RunSum.combine(version, pieces, runs.latencies());
+            runs.cache().put(key, sum);
+        }
+        return sum;
+    }
+
+    /**
+     * Cuts {@code [fromMillis, toMillis)} of one resolution into whole aligned runs of
+     * {@code runWindows[level]} windows (their sums, cached) and the pieces around them, cut again at the
+     * next level, or read window by window past the last; in time order, so the pieces' windows are those
+     * one range read gives, in the same order.
+     */
+    private void pieces(SeriesKey series, int resolutionSeconds, long version, long fromMillis, long toMillis,
+                        int[] runWindows, int level, Runs runs, List<Object> pieces) {
+        if (fromMillis >= toMillis) {
+            return;
+        }
+        if (level == runWindows.length) {
+            pieces.add(store.windows(series, range.host(), resolutionSeconds, fromMillis, toMillis));
+            return;
+        }
+        long runMillis = runWindows[level] * resolutionSeconds * 1_000L;
+        long firstRun = Math.ceilDiv(fromMillis, runMillis) * runMillis;
+        long endOfLastRun = Math.floorDiv(toMillis, runMillis) * runMillis;
+        if (endOfLastRun <= firstRun) {
+            pieces(series, resolutionSeconds, version, fromMillis, toMillis, runWindows, level + 1, runs, pieces);
+            return;
+        }
+        pieces(series, resolutionSeconds, version, fromMillis, firstRun, runWindows, level + 1, runs, pieces);
+        for (long start = firstRun; start < endOfLastRun; start += runMillis) {
+            RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, start, start + runMillis);
+            RunSum sum = runs.cache().get(key, version, runs.latencies());
+            if (sum == null) {
+                sum = RunSum.of(version, store.windows(series, range.host(), resolutionSeconds, start, start + runMillis),
+                        runs.latencies());
+                runs.cache().put(key, sum);
+            }
+            pieces.add(sum);
+        }
+        pieces(series, resolutionSeconds, version, endOfLastRun, toMillis, runWindows, level + 1, runs, pieces);
     }
 
     private static List<SeriesInfo> narrow(List<SeriesInfo> candidates, Function<SeriesInfo, String> field,

@@ -14,6 +14,9 @@ import java.util.List;
  * UTC, oldest first; a window starting exactly at {@code toMillisExclusive} is not included.
  */
 public interface HistogramStore extends AutoCloseable {
+    /** What {@link #version} and {@link #seriesVersion} answer when the store cannot tell: cache nothing read from it. */
+    long UNVERSIONED = -1;
+
     /** Every series, host and resolution that has at least one window, sorted by {@link SeriesInfo#NATURAL_ORDER}. */
     List<SeriesInfo> series();
 
@@ -33,6 +36,25 @@ public interface HistogramStore extends AutoCloseable {
      */
     List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
                                     long toMillisExclusive);
+
+    /**
+     * A number that changes whenever the windows {@link #windows} returns for this series, host and
+     * resolution may have changed (see {@link StoreVersions}), or {@link #UNVERSIONED} when this store
+     * cannot tell (windows held by another instance): a cache may keep what it computed from those
+     * windows under this version, read <em>before</em> the windows, and use it while the version is the same.
+     */
+    default long version(SeriesKey series, String host, int resolutionSeconds) {
+        return UNVERSIONED;
+    }
+
+    /**
+     * A number that changes whenever a series, host or resolution may have been added to
+     * {@link #series()}, or {@link #UNVERSIONED}. The first and last window starts and the labels the
+     * entries carry may change without it.
+     */
+    default long seriesVersion() {
+        return UNVERSIONED;
+    }
 
     /** Whether queries can be answered now; {@code /health} reports it. */
     boolean isRunning();

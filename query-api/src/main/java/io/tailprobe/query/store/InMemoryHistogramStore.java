@@ -19,16 +19,35 @@ import java.util.TreeMap;
 public final class InMemoryHistogramStore implements HistogramStore {
     private final NavigableMap<String, WindowedHistogram> windows = new TreeMap<>();
     private final NavigableMap<String, SeriesInfo> series = new TreeMap<>();
+    private final StoreVersions versions = new StoreVersions();
     private volatile boolean running = true;
     private volatile boolean caughtUp = true;
 
     public synchronized void put(WindowedHistogram window) {
         HistogramKey key = HistogramKey.of(window);
         windows.put(key.encode(), window);
+        if (!series.containsKey(HistogramKey.prefix(key.series(), key.host(), key.resolutionSeconds()))) {
+            versions.seriesAdded();
+        }
         series.merge(HistogramKey.prefix(key.series(), key.host(), key.resolutionSeconds()),
                 new SeriesInfo(key.series().target(), key.series().probeType(), key.series().protocol(), key.host(),
                         key.resolutionSeconds(), key.windowStartMillis(), key.windowStartMillis(), window.getLabels()),
                 (old, added) -> old.including(added.firstWindowStartMillis(), added.labels()));
+        versions.changed(key.series(), key.host(), key.resolutionSeconds());
+    }
+
+    /**
+     * Deletes the window stored under {@code key}, as a tombstone (or retention, once the state is
+     * rebuilt) deletes it from the Kafka-backed store; the series stays listed, as there.
+     */
+    public synchronized void remove(HistogramKey key) {
+        windows.remove(key.encode());
+        versions.changed(key.series(), key.host(), key.resolutionSeconds());
+    }
+
+    /** Changes every version, as a restore or a rebalance of the Kafka-backed store does. */
+    public void changedAll() {
+        versions.changedAll();
     }
 
     public void putAll(Iterable<WindowedHistogram> windows) {
@@ -63,6 +82,16 @@ public final class InMemoryHistogramStore implements HistogramStore {
         String from = new HistogramKey(series, host, resolutionSeconds, Math.max(0, fromMillis)).encode();
         String to = new HistogramKey(series, host, resolutionSeconds, toMillisExclusive).encode();
         return new ArrayList<>(windows.subMap(from, true, to, false).values());
+    }
+
+    @Override
+    public long version(SeriesKey series, String host, int resolutionSeconds) {
+        return versions.version(series, host, resolutionSeconds);
+    }
+
+    @Override
+    public long seriesVersion() {
+        return versions.seriesVersion();
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.query.store.StoreUnavailableException;
+import io.tailprobe.query.store.StoreVersions;
 import io.tailprobe.query.store.routing.Assignment;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
@@ -24,6 +25,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.function.IntFunction;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.Serdes;
@@ -44,6 +46,7 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -84,6 +87,8 @@ public final class KafkaHistogramStore implements HistogramStore {
     private final int partitions;
     private final KafkaStreams streams;
     private final StoreQueries queries;
+    /** Changed by the index processor on every window update, and all at once by restores and state changes. */
+    private final StoreVersions versions = new StoreVersions();
     /** Latched once every assigned partition was read to its end, until the state leaves RUNNING. */
     private volatile boolean caughtUp;
 
@@ -103,7 +108,7 @@ public final class KafkaHistogramStore implements HistogramStore {
             }
             this.partitions = partitions(admin, Topics.histograms(resolutionsSeconds.first()));
         }
-        this.streams = new KafkaStreams(topology(properties, resolutionsSeconds), properties);
+        this.streams = new KafkaStreams(topology(properties, resolutionsSeconds, versions), properties);
         Map<Integer, IntFunction<ReadOnlyKeyValueStore<String, WindowedHistogram>>> histograms = new TreeMap<>();
         for (int seconds : resolutionsSeconds) {
             String store = histogramsStore(seconds);
@@ -113,7 +118,30 @@ public final class KafkaHistogramStore implements HistogramStore {
         // stores are looked up per query: after a rebalance a previous handle may point at revoked partitions
         this.queries = new StoreQueries(histograms, () -> streams.store(StoreQueryParameters.fromNameAndType(
                 SERIES_STORE, QueryableStoreTypes.keyValueStore())), partitions);
+        // a restore writes the stores without the index processor seeing it
+        streams.setGlobalStateRestoreListener(new StateRestoreListener() {
+            @Override
+            public void onRestoreStart(TopicPartition partition, String store, long startOffset, long endOffset) {
+                versions.changedAll();
+            }
+
+            @Override
+            public void onBatchRestored(TopicPartition partition, String store, long batchEndOffset, long restored) {
+                versions.changedAll();
+            }
+
+            @Override
+            public void onRestoreEnd(TopicPartition partition, String store, long totalRestored) {
+                versions.changedAll();
+            }
+
+            @Override
+            public void onRestoreSuspended(TopicPartition partition, String store, long totalRestored) {
+                versions.changedAll();
+            }
+        });
         streams.setStateListener((newState, oldState) -> {
+            versions.changedAll(); // partitions may have moved in or out
             LOG.info("query store {} -> {}", oldState, newState);
             if (newState != KafkaStreams.State.RUNNING) {
                 caughtUp = false; // partitions may move: catch up again before /ready
@@ -167,6 +195,12 @@ public final class KafkaHistogramStore implements HistogramStore {
      * optimizations.
      */
     public static Topology topology(Properties properties, Collection<Integer> resolutionsSeconds) {
+        return topology(properties, resolutionsSeconds, new StoreVersions());
+    }
+
+    /** As {@link #topology(Properties, Collection)}, the index processor changing {@code versions} on every update. */
+    public static Topology topology(Properties properties, Collection<Integer> resolutionsSeconds,
+                                    StoreVersions versions) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(SERIES_STORE), Serdes.String(), SeriesSpan.serde()));
@@ -180,7 +214,7 @@ public final class KafkaHistogramStore implements HistogramStore {
                                     // every update reaches the index at once, not at the next commit
                                     .withCachingDisabled())
                     .toStream(Named.as("histogram-updates-" + resolution))
-                    .process(SeriesIndexProcessor::new, Named.as("index-series-" + resolution), SERIES_STORE);
+                    .process(() -> new SeriesIndexProcessor(versions), Named.as("index-series-" + resolution), SERIES_STORE);
         }
         return builder.build(properties);
     }
@@ -331,6 +365,16 @@ public final class KafkaHistogramStore implements HistogramStore {
         } catch (InvalidStateStoreException e) {
             throw unavailable(e);
         }
+    }
+
+    @Override
+    public long version(SeriesKey series, String host, int resolutionSeconds) {
+        return versions.version(series, host, resolutionSeconds);
+    }
+
+    @Override
+    public long seriesVersion() {
+        return versions.seriesVersion();
     }
 
     @Override

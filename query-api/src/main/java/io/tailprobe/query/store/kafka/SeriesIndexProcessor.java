@@ -1,5 +1,6 @@
 package io.tailprobe.query.store.kafka;
 
+import io.tailprobe.query.store.StoreVersions;
 import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.WindowedHistogram;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -18,11 +19,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Deletions (tombstones) are ignored: the span may then start before the oldest stored window,
  * which only makes {@code firstWindowStartMillis} a lower bound.
+ *
+ * <p>Every update, tombstones included, also changes the {@link StoreVersions} version of its series,
+ * host and resolution, after the table's store holds it (the table writes before it forwards), so a
+ * cache of answers computed from those windows stops using them.
  */
 final class SeriesIndexProcessor implements Processor<String, WindowedHistogram, Void, Void> {
     private static final Logger LOG = LoggerFactory.getLogger(SeriesIndexProcessor.class);
 
+    private final StoreVersions versions;
     private KeyValueStore<String, SeriesSpan> index;
+
+    SeriesIndexProcessor(StoreVersions versions) {
+        this.versions = versions;
+    }
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
@@ -33,6 +43,7 @@ final class SeriesIndexProcessor implements Processor<String, WindowedHistogram,
     public void process(Record<String, WindowedHistogram> record) {
         WindowedHistogram window = record.value();
         if (window == null) {
+            deleted(record.key());
             return;
         }
         HistogramKey key;
@@ -40,8 +51,10 @@ final class SeriesIndexProcessor implements Processor<String, WindowedHistogram,
             key = HistogramKey.of(window);
         } catch (IllegalArgumentException e) {
             LOG.warn("not indexing window with key {}: {}", record.key(), e.getMessage());
+            versions.changedAll(); // some series changed; which one the window does not say
             return;
         }
+        versions.changed(key.series(), key.host(), key.resolutionSeconds());
         String indexKey = HistogramKey.prefix(key.series(), key.host(), key.resolutionSeconds());
         SeriesSpan old = index.get(indexKey);
         SeriesSpan updated = old == null
@@ -49,6 +62,18 @@ final class SeriesIndexProcessor implements Processor<String, WindowedHistogram,
                 : old.including(key.windowStartMillis(), window.getLabels());
         if (!updated.equals(old)) {
             index.put(indexKey, updated);
+        }
+        if (old == null) {
+            versions.seriesAdded();
+        }
+    }
+
+    private void deleted(String encodedKey) {
+        try {
+            HistogramKey key = HistogramKey.parse(encodedKey);
+            versions.changed(key.series(), key.host(), key.resolutionSeconds());
+        } catch (IllegalArgumentException | NullPointerException e) {
+            versions.changedAll();
         }
     }
 }

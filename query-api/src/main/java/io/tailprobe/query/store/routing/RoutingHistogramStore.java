@@ -92,6 +92,23 @@ public final class RoutingHistogramStore implements HistogramStore {
                 : peers.windows(owner, series, host, resolutionSeconds, fromMillis, toMillisExclusive);
     }
 
+    /**
+     * The local store's version when this instance holds the series' partition, else
+     * {@link #UNVERSIONED}: windows read from another instance are never cached. A partition moving
+     * away after this answer changes the local versions (a rebalance changes them all).
+     */
+    @Override
+    public long version(SeriesKey series, String host, int resolutionSeconds) {
+        return assignment.activeHost(series).filter(self::equals).isPresent()
+                ? local.version(series, host, resolutionSeconds) : UNVERSIONED;
+    }
+
+    /** Unversioned: other instances add series this one does not see. */
+    @Override
+    public long seriesVersion() {
+        return UNVERSIONED;
+    }
+
     @Override
     public boolean isRunning() {
         return local.isRunning();

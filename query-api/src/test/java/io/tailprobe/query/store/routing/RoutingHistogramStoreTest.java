@@ -208,6 +208,21 @@ class RoutingHistogramStoreTest {
     }
 
     @Test
+    void only_the_windows_an_instance_holds_itself_are_versioned_so_nothing_read_from_a_peer_is_cached() {
+        for (SeriesKey db : DBS) {
+            boolean heldByA = HELD_BY_A.contains(Topics.seriesPartition(db, PARTITIONS));
+            assertThat(routingA.version(db, HistogramKey.FLEET, 10)).as("%s", db)
+                    .isEqualTo(heldByA ? heldByA().version(db, HistogramKey.FLEET, 10) : HistogramStore.UNVERSIONED);
+            assertThat(routingB.version(db, HistogramKey.FLEET, 10) == HistogramStore.UNVERSIONED).isEqualTo(heldByA);
+        }
+        assertThat(routingA.seriesVersion()).isEqualTo(HistogramStore.UNVERSIONED);
+    }
+
+    private HistogramStore heldByA() {
+        return routingA.local();
+    }
+
+    @Test
     void an_owner_that_refuses_connections_or_never_answers_or_no_owner_at_all_makes_the_query_a_503()
             throws Exception {
         FakeAssignment owners = new FakeAssignment();

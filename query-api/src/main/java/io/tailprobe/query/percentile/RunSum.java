@@ -1,0 +1,116 @@
+package io.tailprobe.query.percentile;
+
+import io.tailprobe.schemas.WindowedHistogram;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The stored windows of one series, host and resolution whose start lies in one aligned run (a UTC day
+ * of 1 h windows, four hours of them, …) added up: which windows there were (their starts and ends, for
+ * {@link SeriesMatch}'s cover), their samples, outcomes and the counts of each latency read. What
+ * {@link RunCache} keeps, under the store's version of those windows at the time they were read.
+ */
+record RunSum(long version, long[] startsMillis, long[] endsMillis, long sampleCount, Map<String, Long> outcomes,
+              Map<Latency, LatencyCounts> latencies) {
+
+    /** Adds up {@code windows}, in start order, for each of {@code latencies}. */
+    static RunSum of(long version, List<WindowedHistogram> windows, Collection<Latency> latencies) {
+        long[] starts = new long[windows.size()];
+        long[] ends = new long[windows.size()];
+        long samples = 0;
+        Map<String, Long> outcomes = new TreeMap<>();
+        for (int i = 0; i < windows.size(); i++) {
+            WindowedHistogram window = windows.get(i);
+            starts[i] = window.getWindowStartMillis();
+            ends[i] = window.getWindowEndMillis();
+            samples += window.getSampleCount();
+            window.getOutcomeCounts().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+        }
+        Map<Latency, LatencyCounts> sums = new LinkedHashMap<>();
+        for (Latency latency : latencies) {
+            LatencyCounts counts = new LatencyCounts();
+            windows.forEach(window -> counts.add(window, latency));
+            sums.put(latency, counts.compact());
+        }
+        return new RunSum(version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
+    }
+
+    /**
+     * The sum of {@code pieces} in time order (each a {@link RunSum} or a {@code List<WindowedHistogram>}):
+     * one sum standing for a whole stretch of a range, so a query adds one array per latency for it
+     * instead of one per run.
+     */
+    static RunSum combine(long version, List<Object> pieces, Collection<Latency> latencies) {
+        int windows = 0;
+        for (Object piece : pieces) {
+            windows += piece instanceof RunSum sum ? sum.windowCount() : windows(piece).size();
+        }
+        long[] starts = new long[windows];
+        long[] ends = new long[windows];
+        long samples = 0;
+        Map<String, Long> outcomes = new TreeMap<>();
+        int w = 0;
+        for (Object piece : pieces) {
+            if (piece instanceof RunSum sum) {
+                System.arraycopy(sum.startsMillis, 0, starts, w, sum.windowCount());
+                System.arraycopy(sum.endsMillis, 0, ends, w, sum.windowCount());
+                w += sum.windowCount();
+                samples += sum.sampleCount;
+                sum.outcomes.forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+            } else {
+                for (WindowedHistogram window : windows(piece)) {
+                    starts[w] = window.getWindowStartMillis();
+                    ends[w++] = window.getWindowEndMillis();
+                    samples += window.getSampleCount();
+                    window.getOutcomeCounts().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+                }
+            }
+        }
+        Map<Latency, LatencyCounts> sums = new LinkedHashMap<>();
+        for (Latency latency : latencies) {
+            LatencyCounts counts = new LatencyCounts();
+            int lowest = Integer.MAX_VALUE;
+            int highest = -1;
+            for (Object piece : pieces) {
+                if (piece instanceof RunSum sum && sum.latencies.get(latency).count() > 0) {
+                    lowest = Math.min(lowest, sum.latencies.get(latency).lowestIndex());
+                    highest = Math.max(highest, sum.latencies.get(latency).highestIndex());
+                }
+            }
+            counts.reserve(lowest, highest);
+            for (Object piece : pieces) {
+                if (piece instanceof RunSum sum) {
+                    counts.add(sum.latencies.get(latency));
+                } else {
+                    windows(piece).forEach(window -> counts.add(window, latency));
+                }
+            }
+            sums.put(latency, counts.compact());
+        }
+        return new RunSum(version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<WindowedHistogram> windows(Object piece) {
+        return (List<WindowedHistogram>) piece;
+    }
+
+    int windowCount() {
+        return startsMillis.length;
+    }
+
+    boolean holds(Collection<Latency> wanted) {
+        return latencies.keySet().containsAll(wanted);
+    }
+
+    long bytes() {
+        long bytes = 128L + 16L * startsMillis.length + 64L * outcomes.size();
+        for (LatencyCounts counts : latencies.values()) {
+            bytes += counts.bytes();
+        }
+        return bytes;
+    }
+}

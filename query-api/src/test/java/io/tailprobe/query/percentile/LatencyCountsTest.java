@@ -1,0 +1,81 @@
+package io.tailprobe.query.percentile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tailprobe.query.TestWindows;
+import io.tailprobe.schemas.LatencyHistograms;
+import io.tailprobe.schemas.SeriesKey;
+import io.tailprobe.schemas.WindowedHistogram;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+/** One dense array and one pass give the very figures {@link MergedLatency} gives for the same windows. */
+class LatencyCountsTest {
+    private static final SeriesKey SERIES = new SeriesKey("db", "tcp", "tcp");
+    private static final List<Double> QUANTILES = List.of(0.999, 0.0, 0.5, 0.001, 0.25, 1.0, 0.9, 0.99, 0.9999, 1e-9);
+
+    /** Windows of 0..300 samples from 0 ns to 30 s, some with a connect phase, some empty. */
+    static List<WindowedHistogram> randomWindows(Random random, int count) {
+        List<WindowedHistogram> windows = new ArrayList<>();
+        for (int w = 0; w < count; w++) {
+            long[] responseNanos = new long[random.nextInt(4) == 0 ? 0 : random.nextInt(300)];
+            double spread = 1 + random.nextDouble() * 16;
+            for (int i = 0; i < responseNanos.length; i++) {
+                responseNanos[i] = random.nextInt(50) == 0 ? random.nextInt(600) : (long) Math.exp(7 + random.nextDouble() * spread);
+            }
+            WindowedHistogram window = TestWindows.window(SERIES, "*", w * TestWindows.RESOLUTION_MILLIS, responseNanos,
+                    random.nextInt(3));
+            if (random.nextBoolean()) {
+                Histogram connect = LatencyHistograms.newHistogram();
+                for (long nanos : responseNanos) {
+                    LatencyHistograms.record(connect, nanos / 3);
+                }
+                window = WindowedHistogram.newBuilder(window)
+                        .setPhaseHistograms(Map.of("connect", ByteBuffer.wrap(LatencyHistograms.encode(connect)))).build();
+            }
+            windows.add(window);
+        }
+        return windows;
+    }
+
+    @Test
+    void the_summary_of_a_dense_array_is_merged_latencys_to_the_bit() {
+        Random random = new Random(5);
+        for (int round = 0; round < 200; round++) {
+            List<WindowedHistogram> windows = randomWindows(random, 1 + random.nextInt(30));
+            for (Latency latency : List.of(Latency.RESPONSE, Latency.SERVICE, Latency.parse("connect"))) {
+                LatencyCounts counts = new LatencyCounts();
+                windows.forEach(window -> counts.add(window, latency));
+                assertThat(counts.summary(QUANTILES)).as("round %d, %s", round, latency)
+                        .isEqualTo(new MergedLatency(latency).add(windows).summary(QUANTILES));
+            }
+        }
+    }
+
+    @Test
+    void adding_compacted_sums_of_parts_gives_the_sum_of_the_whole() {
+        Random random = new Random(8);
+        for (int round = 0; round < 50; round++) {
+            List<WindowedHistogram> windows = randomWindows(random, 40);
+            LatencyCounts merged = new LatencyCounts();
+            int cut = random.nextInt(windows.size());
+            LatencyCounts head = new LatencyCounts();
+            windows.subList(0, cut).forEach(window -> head.add(window, Latency.RESPONSE));
+            merged.reserve(head.lowestIndex(), head.highestIndex()).add(head.compact());
+            windows.subList(cut, windows.size()).forEach(window -> merged.add(window, Latency.RESPONSE));
+            assertThat(merged.summary(QUANTILES)).as("round %d", round)
+                    .isEqualTo(new MergedLatency(Latency.RESPONSE).add(windows).summary(QUANTILES));
+        }
+    }
+
+    @Test
+    void no_sample_is_the_empty_summary() {
+        assertThat(new LatencyCounts().summary(QUANTILES)).isEqualTo(LatencySummary.EMPTY);
+        assertThat(new LatencyCounts().add(new LatencyCounts().compact()).summary(QUANTILES)).isEqualTo(LatencySummary.EMPTY);
+    }
+}
