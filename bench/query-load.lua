@@ -5,7 +5,7 @@
 --   QUERY=moving  the same, each request's 7 days ending at its own `to`: END_MILLIS less a random whole
 --                 number of 10 s windows within the last MOVING_SPAN_SECONDS (default a day), plus a
 --                 random part of a second, as dashboards opened at different times ask
---   QUERY=live    the same, `to` being "now" on the clock of the live writer (QueryLoad's /live/start
+--   QUERY=live    (or live@N) the same, `to` being "now" on the clock of the live writer (QueryLoad's /live/start
 --                 answered LIVE_SIM_MILLIS at LIVE_WALL_MILLIS, running LIVE_SPEED simulated seconds a
 --                 second) plus a random part of a second: a dashboard's "last 7 days" while windows arrive
 --   QUERY=latest  the percentiles of the last 10 s window before END_MILLIS
@@ -39,7 +39,7 @@ request = function()
   local to = endMillis
   if query == "moving" then
     to = endMillis - 10000 * math.random(0, spanWindows - 1) - math.random(0, 999)
-  elseif query == "live" then
+  elseif query:sub(1, 4) == "live" then
     -- os.time() has whole seconds; the random part spreads requests over the second
     to = liveSim + math.floor((os.time() * 1000 + math.random(0, 999) - liveWall) * liveSpeed)
   end

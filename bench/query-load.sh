@@ -24,7 +24,9 @@
 #   LIVE=1               adds the query "live": a 7-day range ending "now" while the server writes each
 #                        series' next 10 s windows (and the 1 min and 1 h rollups as they close) at
 #                        LIVE_SPEED simulated seconds per second (1: the real rate, 100 windows per 10 s),
-#                        from 10 s before warm-up to the end of the measurement; the data keeps them
+#                        from 10 s before warm-up to the end of the measurement; the data keeps them;
+#                        "live@N" in QUERIES is the same at N simulated seconds per second
+#   BEFORE_QUERIES=...   the queries of code "before", when they are to differ from QUERIES
 #   DATA=dir             where the loaded windows and the query API's state live (bench/target/query-load)
 #
 # Other engineers share this machine: run it as  flock /tmp/tailprobe-bench.lock bash bench/query-load.sh
@@ -45,9 +47,8 @@ if [[ ${MOVING:-} == 1 && " $QUERIES " != *" moving "* ]]; then
 fi
 [[ ${LIVE:-} == 1 && " $QUERIES " != *" live "* ]] && QUERIES=$(sed 's/\bmoving\b/moving live/' <<< "$QUERIES")
 [[ ${LIVE:-} == 1 && " $QUERIES " != *" live "* ]] && QUERIES="$QUERIES live"
-LIVE_SPEED=${LIVE_SPEED:-1}
-LIVE_ARG=()
-[[ " $QUERIES " == *" live "* ]] && LIVE_ARG=(live)
+DEFAULT_LIVE_SPEED=${LIVE_SPEED:-1}
+BEFORE_QUERIES=${BEFORE_QUERIES:-$QUERIES}
 JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | while read -r j; do v=$("$j" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p'); [[ ${v:-0} -ge 21 ]] && echo "$j"; done | tail -1)}
 DATA=${DATA:-$ROOT/bench/target/query-load}
 JCMD=$(dirname "$JAVA")/jcmd
@@ -92,6 +93,10 @@ for VERSION in $CODE; do
     CLASSPATH="$CLASSPATH:bench/target/base/query-api/target/$API_JAR"
   fi
   CLASSPATH="$CLASSPATH:$(ls bench/target/dependency/*.jar | grep -v "/$API_JAR\$" | tr '\n' ':')bench/target/dependency/$API_JAR"
+  VERSION_QUERIES=$QUERIES
+  [[ $VERSION == before ]] && VERSION_QUERIES=$BEFORE_QUERIES
+  LIVE_ARG=()
+  [[ " $VERSION_QUERIES " == *" live"* ]] && LIVE_ARG=(live)
   rm -f "$LOG" # the previous server's READY line must not be taken for this one's
   "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
       -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CLASSPATH" \
@@ -122,23 +127,26 @@ for VERSION in $CODE; do
     cmp -s "$DATA/answers-before.json" "$DATA/answers-after.json" && echo "answers of every series: before and after identical" \
       || { echo "query-load: the answers differ (diff $DATA/answers-before.json $DATA/answers-after.json)" >&2; exit 1; }
   fi
-  for QUERY in $QUERIES; do
+  for QUERY in $VERSION_QUERIES; do
     export QUERY
     TARGET=$URL
     [[ $QUERY == hello ]] && TARGET="http://localhost:$((PORT + 1))"
-    if [[ $QUERY == live ]]; then
+    SPEED=$DEFAULT_LIVE_SPEED
+    [[ $QUERY == live@* ]] && SPEED=${QUERY#live@}
+    if [[ $QUERY == live* ]]; then
       # the writer starts 10 s before the warm-up, so the warm-up already sees windows arrive
-      read -r LIVE_SIM_MILLIS LIVE_WALL_MILLIS _ < <(curl -s -X POST "http://localhost:$((PORT + 1))/live/start?speed=$LIVE_SPEED")
+      read -r LIVE_SIM_MILLIS LIVE_WALL_MILLIS _ < <(curl -s -X POST "http://localhost:$((PORT + 1))/live/start?speed=$SPEED")
+      LIVE_SPEED=$SPEED
       export LIVE_SIM_MILLIS LIVE_WALL_MILLIS LIVE_SPEED
-      echo "live writer: from $(date -u -d @$((LIVE_SIM_MILLIS / 1000)) +%FT%TZ) at $LIVE_SPEED simulated s per s"
+      echo "live writer: from $(date -u -d @$((LIVE_SIM_MILLIS / 1000)) +%FT%TZ) at $SPEED simulated s per s"
       sleep 10
     fi
     wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$TARGET" > /dev/null   # warm-up: JIT, caches
     wait_idle
     [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.start name=measured settings=profile \
-        filename="$DATA/query-api-$VERSION-$QUERY.jfr" > /dev/null
+        filename="$DATA/query-api-$VERSION-${QUERY/@/-}.jfr" > /dev/null
     LIVE_BEFORE=
-    [[ $QUERY == live ]] && LIVE_BEFORE=$(curl -s "http://localhost:$((PORT + 1))/live/status")
+    [[ $QUERY == live* ]] && LIVE_BEFORE=$(curl -s "http://localhost:$((PORT + 1))/live/status")
     BEFORE=$(ticks "$SERVER")
     OUT=$(mktemp)
     wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/query-load.lua "$TARGET" > "$OUT" &
@@ -156,12 +164,12 @@ for VERSION in $CODE; do
     RESULT=$(grep "^RESULT" "$OUT"); rm -f "$OUT"
     REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
     LIVE_FIGURES=
-    if [[ $QUERY == live ]]; then
+    if [[ $QUERY == live* ]]; then
       # what the writer did in the measured seconds; its CPU (and its producer thread's) is in the server's
       LIVE_AFTER=$(curl -s "http://localhost:$((PORT + 1))/live/status")
       curl -s -X POST "http://localhost:$((PORT + 1))/live/stop" > /dev/null
       field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<< "$2"; }
-      LIVE_FIGURES=" live_speed=$LIVE_SPEED live_windows=$(( $(field windows "$LIVE_AFTER") - $(field windows "$LIVE_BEFORE") )) live_writer_cpu_ms=$(( $(field cpu_ms "$LIVE_AFTER") - $(field cpu_ms "$LIVE_BEFORE") )) live_sim_seconds=$(( ($(field next_window "$LIVE_AFTER") - $(field next_window "$LIVE_BEFORE")) / 1000 ))"
+      LIVE_FIGURES=" live_speed=$SPEED live_windows=$(( $(field windows "$LIVE_AFTER") - $(field windows "$LIVE_BEFORE") )) live_writer_cpu_ms=$(( $(field cpu_ms "$LIVE_AFTER") - $(field cpu_ms "$LIVE_BEFORE") )) live_sim_seconds=$(( ($(field next_window "$LIVE_AFTER") - $(field next_window "$LIVE_BEFORE")) / 1000 ))"
     fi
     echo "$RESULT code=$VERSION server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS")$LIVE_FIGURES load_average=\"$LOAD\""
   done
