@@ -16,7 +16,18 @@
 #                        "before" the query-api jar of the git revision BASE (default main), built from
 #                        `git archive` in bench/target/base/ (its module only; the rest is this tree's)
 #   PORT=18180           the API's port (PORT+1 the hello-world app); a port in use is refused
-#   QUERIES="week latest hello"  IDLE_LOAD=1.0 IDLE_WAIT_SECONDS=300  JFR=1 (a profile per code version)
+#   QUERIES="week latest hello"  IDLE_LOAD=1.0 IDLE_WAIT_SECONDS=300
+#   JFR=1                a profile of the server per code version and query, of the measured seconds only
+#   MOVING=1             adds the query "moving" after "week": the same 7-day query, each request's range
+#                        ending at its own `to`, a random 10 s step within the last MOVING_SPAN_SECONDS
+#                        (86400) of the data before the end, so no two requests ask the same range
+#   LIVE=1               adds the query "live": a 7-day range ending "now" while the server writes each
+#                        series' next 10 s windows (and the 1 min and 1 h rollups as they close) at
+#                        LIVE_SPEED simulated seconds per second (1: the real rate, 100 windows per 10 s),
+#                        from 10 s before warm-up to the end of the measurement; the data keeps them;
+#                        "live@N" in QUERIES is the same at N simulated seconds per second
+#   BEFORE_QUERIES=...   the queries of code "before", when they are to differ from QUERIES
+#   DATA=dir             where the loaded windows and the query API's state live (bench/target/query-load)
 #
 # Other engineers share this machine: run it as  flock /tmp/tailprobe-bench.lock bash bench/query-load.sh
 set -euo pipefail
@@ -30,8 +41,17 @@ BASE=${BASE:-main}
 IDLE_LOAD=${IDLE_LOAD:-1.0}
 IDLE_WAIT_SECONDS=${IDLE_WAIT_SECONDS:-300}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+QUERIES=${QUERIES:-week latest hello}
+if [[ ${MOVING:-} == 1 && " $QUERIES " != *" moving "* ]]; then
+  QUERIES=$(sed 's/\bweek\b/week moving/' <<< "$QUERIES"); [[ " $QUERIES " == *" moving "* ]] || QUERIES="$QUERIES moving"
+fi
+[[ ${LIVE:-} == 1 && " $QUERIES " != *" live "* ]] && QUERIES=$(sed 's/\bmoving\b/moving live/' <<< "$QUERIES")
+[[ ${LIVE:-} == 1 && " $QUERIES " != *" live "* ]] && QUERIES="$QUERIES live"
+DEFAULT_LIVE_SPEED=${LIVE_SPEED:-1}
+BEFORE_QUERIES=${BEFORE_QUERIES:-$QUERIES}
 JAVA=${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | while read -r j; do v=$("$j" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p'); [[ ${v:-0} -ge 21 ]] && echo "$j"; done | tail -1)}
-DATA="$ROOT/bench/target/query-load"
+DATA=${DATA:-$ROOT/bench/target/query-load}
+JCMD=$(dirname "$JAVA")/jcmd
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$PORT" $((PORT + 1)); do
@@ -73,13 +93,14 @@ for VERSION in $CODE; do
     CLASSPATH="$CLASSPATH:bench/target/base/query-api/target/$API_JAR"
   fi
   CLASSPATH="$CLASSPATH:$(ls bench/target/dependency/*.jar | grep -v "/$API_JAR\$" | tr '\n' ':')bench/target/dependency/$API_JAR"
-  # JFR=1 records a profile of the server to bench/target/query-load/query-api-<code>.jfr
-  JFR_FLAGS=()
-  [[ ${JFR:-} == 1 ]] && JFR_FLAGS=(-XX:+FlightRecorder -XX:StartFlightRecording=filename="$DATA/query-api-$VERSION.jfr",settings=profile)
+  VERSION_QUERIES=$QUERIES
+  [[ $VERSION == before ]] && VERSION_QUERIES=$BEFORE_QUERIES
+  LIVE_ARG=()
+  [[ " $VERSION_QUERIES " == *" live"* ]] && LIVE_ARG=(live)
   rm -f "$LOG" # the previous server's READY line must not be taken for this one's
   "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
-      -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "${JFR_FLAGS[@]}" -cp "$CLASSPATH" \
-      io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" > "$LOG" 2>&1 &
+      -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CLASSPATH" \
+      io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" "${LIVE_ARG[@]}" > "$LOG" 2>&1 &
   SERVER=$!
   until grep -q '^READY ' "$LOG"; do
     kill -0 "$SERVER" 2>/dev/null || { cat "$LOG"; echo "query-load: the server stopped" >&2; exit 1; }
@@ -106,12 +127,26 @@ for VERSION in $CODE; do
     cmp -s "$DATA/answers-before.json" "$DATA/answers-after.json" && echo "answers of every series: before and after identical" \
       || { echo "query-load: the answers differ (diff $DATA/answers-before.json $DATA/answers-after.json)" >&2; exit 1; }
   fi
-  for QUERY in ${QUERIES:-week latest hello}; do
+  for QUERY in $VERSION_QUERIES; do
     export QUERY
     TARGET=$URL
     [[ $QUERY == hello ]] && TARGET="http://localhost:$((PORT + 1))"
+    SPEED=$DEFAULT_LIVE_SPEED
+    [[ $QUERY == live@* ]] && SPEED=${QUERY#live@}
+    if [[ $QUERY == live* ]]; then
+      # the writer starts 10 s before the warm-up, so the warm-up already sees windows arrive
+      read -r LIVE_SIM_MILLIS LIVE_WALL_MILLIS _ < <(curl -s -X POST "http://localhost:$((PORT + 1))/live/start?speed=$SPEED")
+      LIVE_SPEED=$SPEED
+      export LIVE_SIM_MILLIS LIVE_WALL_MILLIS LIVE_SPEED
+      echo "live writer: from $(date -u -d @$((LIVE_SIM_MILLIS / 1000)) +%FT%TZ) at $SPEED simulated s per s"
+      sleep 10
+    fi
     wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$TARGET" > /dev/null   # warm-up: JIT, caches
     wait_idle
+    [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.start name=measured settings=profile \
+        filename="$DATA/query-api-$VERSION-${QUERY/@/-}.jfr" > /dev/null
+    LIVE_BEFORE=
+    [[ $QUERY == live* ]] && LIVE_BEFORE=$(curl -s "http://localhost:$((PORT + 1))/live/status")
     BEFORE=$(ticks "$SERVER")
     OUT=$(mktemp)
     wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/query-load.lua "$TARGET" > "$OUT" &
@@ -124,9 +159,19 @@ for VERSION in $CODE; do
     done
     wait "$WRK" || true
     AFTER=$(ticks "$SERVER")
+    LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+    [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.stop name=measured > /dev/null
     RESULT=$(grep "^RESULT" "$OUT"); rm -f "$OUT"
     REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
-    echo "$RESULT code=$VERSION server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS") load_average=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+    LIVE_FIGURES=
+    if [[ $QUERY == live* ]]; then
+      # what the writer did in the measured seconds; its CPU (and its producer thread's) is in the server's
+      LIVE_AFTER=$(curl -s "http://localhost:$((PORT + 1))/live/status")
+      curl -s -X POST "http://localhost:$((PORT + 1))/live/stop" > /dev/null
+      field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<< "$2"; }
+      LIVE_FIGURES=" live_speed=$SPEED live_windows=$(( $(field windows "$LIVE_AFTER") - $(field windows "$LIVE_BEFORE") )) live_writer_cpu_ms=$(( $(field cpu_ms "$LIVE_AFTER") - $(field cpu_ms "$LIVE_BEFORE") )) live_sim_seconds=$(( ($(field next_window "$LIVE_AFTER") - $(field next_window "$LIVE_BEFORE")) / 1000 ))"
+    fi
+    echo "$RESULT code=$VERSION server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS")$LIVE_FIGURES load_average=\"$LOAD\""
   done
   stop_server
 done

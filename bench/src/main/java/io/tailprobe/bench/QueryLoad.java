@@ -33,6 +33,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -54,7 +55,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * delay (tens of µs, 2% of samples up to 5 ms). Per-host windows are not generated: a fleet-wide query
  * range-scans the fleet-wide keys only, so they would add disk, not work.
  *
- * <p>Usage: {@code QueryLoad DATA_DIR SERIES DAYS HTTP_PORT}. The broker's data and the query API's state
+ * <p>With {@code live} as a fifth argument, a {@link LiveWriter} is made ready before {@code READY}: it
+ * goes on writing each series' next 10 s windows, and the 1 min and 1 h rollups as they close, when
+ * {@code POST /live/start?speed=S} is sent to the hello-world port, at {@code S} simulated seconds per
+ * second (1: the real rate, 100 series' windows every 10 s), until {@code POST /live/stop}.
+ *
+ * <p>Usage: {@code QueryLoad DATA_DIR SERIES DAYS HTTP_PORT [live]}. The broker's data and the query API's state
  * stay in {@code DATA_DIR}, so a second run with the same figures starts in seconds. Prints
  * {@code READY END_MILLIS=<end of the last window>} once {@code /ready} answers 200, then serves until
  * killed. Beside it, on {@code HTTP_PORT + 1}, a Javalin app with one route, {@code GET /hello} answering
@@ -63,7 +69,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class QueryLoad {
     private static final int PARTITIONS = 6;
-    private static final int BASE_SECONDS = 10;
+    static final int BASE_SECONDS = 10;
     private static final int HOSTS = 10;
     private static final int SAMPLES_PER_HOST_WINDOW = BASE_SECONDS;
     private static final long DAY_MILLIS = 86_400_000L;
@@ -76,6 +82,7 @@ public final class QueryLoad {
         int series = Integer.parseInt(args[1]);
         int days = Integer.parseInt(args[2]);
         int port = Integer.parseInt(args[3]);
+        boolean live = args.length > 4 && args[4].equals("live");
         Path marker = dataDir.resolve("loaded-" + series + "-series-" + days + "-days");
         // the cleaner would spend the run's CPU compacting keys that are all distinct
         EmbeddedKafka kafka = EmbeddedKafka.start(0, dataDir.resolve("kafka"), Map.of("log.cleaner.enable", "false"));
@@ -95,9 +102,16 @@ public final class QueryLoad {
                 Map.of(KafkaSettings.BOOTSTRAP_SERVERS, kafka.bootstrapServers()), new QueryApiConfig.Http(port),
                 new QueryApiConfig.Streams(APPLICATION_ID, dataDir.resolve("query-state").toString(), ""),
                 Duration.ofDays(31)));
+        LiveWriter writer = live ? LiveWriter.prepare(kafka.bootstrapServers(), dataDir, series, days, endMillis) : null;
         Javalin floor = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.routes.get("/hello", ctx -> ctx.json(Map.of("hello", "world")));
+            if (writer != null) {
+                cfg.routes.post("/live/start", ctx -> ctx.result(writer.start(Double.parseDouble(
+                        ctx.queryParamAsClass("speed", String.class).getOrDefault("1")))));
+                cfg.routes.get("/live/status", ctx -> ctx.result(writer.status()));
+                cfg.routes.post("/live/stop", ctx -> ctx.result(writer.stop()));
+            }
         }).start(port + 1);
         HttpClient http = HttpClient.newHttpClient();
         URI ready = URI.create("http://localhost:" + port + "/ready");
@@ -109,6 +123,9 @@ public final class QueryLoad {
                 (System.nanoTime() - startNanos) / 1e9, Runtime.version(), Runtime.getRuntime().availableProcessors());
         System.out.println("READY END_MILLIS=" + endMillis);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (writer != null) {
+                writer.stop();
+            }
             floor.stop();
             service.close();
             kafka.close();
@@ -162,15 +179,13 @@ public final class QueryLoad {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new ByteArraySerializer())) {
             IntStream.range(0, series).parallel().forEach(i -> {
-                SeriesKey key = new SeriesKey(String.format(Locale.ROOT, "series-%03d", i), "tcp", "tcp");
-                SeriesWindows writer = new SeriesWindows(key, 1_000_000L + 19_000_000L * i / Math.max(1, series - 1),
-                        new SplittableRandom(i), producer);
+                SeriesWindows writer = SeriesWindows.of(i, series, producer);
                 for (long windowStartMillis = startMillis; windowStartMillis < endMillis;
                      windowStartMillis += BASE_SECONDS * 1_000L) {
                     writer.window(windowStartMillis, windowStartMillis + BASE_SECONDS * 1_000L >= endMillis);
                 }
                 long total = windows.addAndGet(writer.written);
-                System.out.printf(Locale.ROOT, "  %s: %,d windows (%,d so far, %.0f s)%n", key, writer.written, total,
+                System.out.printf(Locale.ROOT, "  %s: %,d windows (%,d so far, %.0f s)%n", writer.series, writer.written, total,
                         (System.nanoTime() - loadStartNanos) / 1e9);
             });
         }
@@ -179,20 +194,73 @@ public final class QueryLoad {
     }
 
     /** One series' windows, written as they close: each 10 s window, and each 1 min and 1 h rollup at its end. */
-    private static final class SeriesWindows {
-        private final SeriesKey series;
+    static final class SeriesWindows {
+        final SeriesKey series;
         private final long medianNanos;
         private final SplittableRandom random;
-        private final KafkaProducer<String, byte[]> producer;
+        private final Producer<String, byte[]> producer;
         private final Rollup minute = new Rollup(60);
         private final Rollup hour = new Rollup(3_600);
         long written;
+        /** False while a {@link LiveWriter} replays what is in the topics already: windows are counted, not sent. */
+        boolean sending = true;
 
-        SeriesWindows(SeriesKey series, long medianNanos, SplittableRandom random, KafkaProducer<String, byte[]> producer) {
+        SeriesWindows(SeriesKey series, long medianNanos, SplittableRandom random, Producer<String, byte[]> producer) {
             this.series = series;
             this.medianNanos = medianNanos;
             this.random = random;
             this.producer = producer;
+        }
+
+        /** The {@code i}-th of {@code series} series, as the load writes it: its name, median and random stream. */
+        static SeriesWindows of(int i, int series, Producer<String, byte[]> producer) {
+            SeriesKey key = new SeriesKey(String.format(Locale.ROOT, "series-%03d", i), "tcp", "tcp");
+            return new SeriesWindows(key, 1_000_000L + 19_000_000L * i / Math.max(1, series - 1), new SplittableRandom(i),
+                    producer);
+        }
+
+        /**
+         * The {@code i}-th series whose windows from {@code startMillis} up to {@code resumeMillis} are
+         * written already, ready to write the next: the random numbers of the windows before the hour the
+         * next window closes are drawn ({@link #skip}), those of that hour's windows recorded into the open
+         * 1 min and 1 h rollups, and nothing is sent. What it writes from {@code resumeMillis} on is what
+         * one {@link SeriesWindows} writing from {@code startMillis} throughout would.
+         */
+        static SeriesWindows resumed(int i, int series, Producer<String, byte[]> producer, long startMillis,
+                                     long resumeMillis) {
+            // on the hour, the hour before: its rollups are sent by the next window, not yet written
+            long recordFromMillis = Math.floorDiv(resumeMillis - 1, 3_600_000L) * 3_600_000L;
+            SeriesWindows writer = of(i, series, producer);
+            writer.sending = false;
+            for (long w = startMillis; w < resumeMillis; w += BASE_SECONDS * 1_000L) {
+                if (w < recordFromMillis) {
+                    writer.skip();
+                } else {
+                    writer.window(w, false);
+                }
+            }
+            writer.sending = true;
+            writer.written = 0;
+            return writer;
+        }
+
+        /**
+         * Draws the random numbers {@link #window} would for a window, in the same order, and nothing else:
+         * how a {@link LiveWriter} reaches the state the load left each series in without recording days
+         * of samples.
+         */
+        void skip() {
+            for (int i = 0; i < HOSTS * SAMPLES_PER_HOST_WINDOW; i++) {
+                if (random.nextInt(100) == 0) {
+                    continue;
+                }
+                random.nextGaussian();
+                if (random.nextInt(50) == 0) {
+                    random.nextLong(5_000_000);
+                } else {
+                    random.nextLong(50_000);
+                }
+            }
         }
 
         void window(long startMillis, boolean last) {
@@ -226,11 +294,137 @@ public final class QueryLoad {
         }
 
         private void send(Rollup window) {
+            if (!sending) {
+                return;
+            }
             WindowedHistogram histogram = window.toWindow(series);
             // in the series' partition, as the aggregator writes it: the query API reads a series from there
             producer.send(new ProducerRecord<>(Topics.histograms(window.seconds), Topics.seriesPartition(series,
                     PARTITIONS), HistogramKey.of(histogram).encode(), Topics.histogramSerde().encode(histogram)));
             written++;
+        }
+    }
+
+    /**
+     * Goes on where the load stopped (or the last live run: {@code live-end-millis} in the data folder),
+     * as the aggregator would on a live system: every 10 s of simulated time each series' next 10 s
+     * window, and each 1 min and 1 h rollup once its last window is written, into the same topics and
+     * partitions. Each series continues its own random stream, so the windows are those a longer load
+     * would have written and each rollup is the exact sum of its 10 s windows: {@link #prepare} replays
+     * every series from the first window, drawing the random numbers of windows before the current hour
+     * ({@link SeriesWindows#skip}) and recording those of the current hour into the open rollups without
+     * sending them.
+     */
+    private static final class LiveWriter {
+        private final List<SeriesWindows> writers;
+        private final KafkaProducer<String, byte[]> producer;
+        private final Path endFile;
+        private volatile long nextWindowMillis;
+        private volatile Thread thread;
+        private volatile double speed;
+        private volatile long simStartMillis;
+        private volatile long wallStartMillis;
+        private final AtomicLong written = new AtomicLong();
+
+        private LiveWriter(List<SeriesWindows> writers, KafkaProducer<String, byte[]> producer, Path endFile,
+                           long nextWindowMillis) {
+            this.writers = writers;
+            this.producer = producer;
+            this.endFile = endFile;
+            this.nextWindowMillis = nextWindowMillis;
+        }
+
+        static LiveWriter prepare(String bootstrap, Path dataDir, int series, int days, long endMillis) throws IOException {
+            long started = System.nanoTime();
+            Path endFile = dataDir.resolve("live-end-millis");
+            long resumeMillis = Files.exists(endFile) ? Long.parseLong(Files.readString(endFile).strip()) : endMillis;
+            long startMillis = endMillis - days * DAY_MILLIS;
+            Properties props = new Properties();
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            props.put(ProducerConfig.CLIENT_ID_CONFIG, "live-writer");
+            props.put(ProducerConfig.ACKS_CONFIG, "1");
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+            props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+            props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+            KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
+                    new ByteArraySerializer());
+            List<SeriesWindows> writers = IntStream.range(0, series).parallel()
+                    .mapToObj(i -> SeriesWindows.resumed(i, series, producer, startMillis, resumeMillis)).toList();
+            System.out.printf(Locale.ROOT, "live writer ready to go on from %s (replayed %d series in %.1f s)%n",
+                    Instant.ofEpochMilli(resumeMillis), series, (System.nanoTime() - started) / 1e9);
+            return new LiveWriter(writers, producer, endFile, resumeMillis);
+        }
+
+        /** Starts writing at {@code speed} simulated seconds per second; answers {@code SIM_MILLIS WALL_MILLIS SPEED}. */
+        synchronized String start(double speed) {
+            stop();
+            this.speed = speed;
+            this.simStartMillis = nextWindowMillis;
+            this.wallStartMillis = System.currentTimeMillis();
+            Thread writer = new Thread(this::run, "live-writer");
+            writer.setDaemon(true);
+            thread = writer;
+            writer.start();
+            return simStartMillis + " " + wallStartMillis + " " + speed + "\n";
+        }
+
+        private void run() {
+            try {
+                while (thread == Thread.currentThread()) {
+                    long window = nextWindowMillis;
+                    // a window is written once it has closed in simulated time
+                    long dueWall = wallStartMillis + (long) Math.ceil((window + BASE_SECONDS * 1_000L - simStartMillis) / speed);
+                    long sleep = dueWall - System.currentTimeMillis();
+                    if (sleep > 0) {
+                        Thread.sleep(Math.min(sleep, 100)); // stop() waits for the step under way, never interrupts it
+                        continue;
+                    }
+                    for (SeriesWindows writer : writers) {
+                        writer.window(window, false);
+                    }
+                    producer.flush();
+                    written.set(writers.stream().mapToLong(w -> w.written).sum());
+                    nextWindowMillis = window + BASE_SECONDS * 1_000L;
+                    Files.writeString(endFile, Long.toString(nextWindowMillis));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        /** {@code sim=<simulated now> windows=<written> cpu_ms=<CPU of the writer and its producer's thread>}. */
+        String status() {
+            long simNow = thread == null ? nextWindowMillis
+                    : simStartMillis + (long) ((System.currentTimeMillis() - wallStartMillis) * speed);
+            return "sim=" + simNow + " next_window=" + nextWindowMillis + " windows=" + written.get() + " cpu_ms="
+                    + cpuMillis() + "\n";
+        }
+
+        private static long cpuMillis() {
+            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            long nanos = 0;
+            for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (info != null && (info.getThreadName().equals("live-writer")
+                        || info.getThreadName().contains("live-writer"))) {
+                    nanos += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+                }
+            }
+            return nanos / 1_000_000L;
+        }
+
+        synchronized String stop() {
+            Thread writer = thread;
+            thread = null;
+            if (writer != null) {
+                try {
+                    writer.join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return status();
         }
     }
 
