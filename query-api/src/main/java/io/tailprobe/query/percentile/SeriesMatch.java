@@ -187,35 +187,27 @@ public final class SeriesMatch {
                 long endOfLast = Math.floorDiv(gap[1], sizeMillis) * sizeMillis;
                 long cursor = gap[0];
                 if (endOfLast > firstStart) {
-                    List<Object> pieces = new ArrayList<>();
                     long version = runs == null ? HistogramStore.UNVERSIONED
                             : store.version(series, range.host(), coarseFirst.get(i)); // before any window is read
                     if (version == HistogramStore.UNVERSIONED) {
-                        pieces.add(store.windows(series, range.host(), coarseFirst.get(i), firstStart, endOfLast));
-                    } else {
-                        pieces.add(stretch(series, coarseFirst.get(i), version, firstStart, endOfLast, RUN_WINDOWS,
-                                runs));
-                    }
-                    for (Object piece : pieces) {
-                        if (piece instanceof RunSum sum) {
-                            for (int w = 0; w < sum.windowCount(); w++) {
-                                if (sum.startsMillis()[w] > cursor) {
-                                    remaining.add(new long[] {cursor, sum.startsMillis()[w]});
-                                }
-                                cursor = sum.endsMillis()[w];
-                            }
-                            runs.sums().add(sum);
-                            continue;
-                        }
-                        @SuppressWarnings("unchecked")
-                        List<WindowedHistogram> windows = (List<WindowedHistogram>) piece;
-                        for (WindowedHistogram window : windows) {
+                        for (WindowedHistogram window : store.windows(series, range.host(), coarseFirst.get(i),
+                                firstStart, endOfLast)) {
                             if (window.getWindowStartMillis() > cursor) {
                                 remaining.add(new long[] {cursor, window.getWindowStartMillis()});
                             }
                             chosen.add(window);
                             cursor = window.getWindowEndMillis();
                         }
+                    } else {
+                        RunSum sum = stretch(series, coarseFirst.get(i), version, firstStart, endOfLast, RUN_WINDOWS,
+                                runs);
+                        for (int w = 0; w < sum.windowCount(); w++) {
+                            if (sum.startsMillis()[w] > cursor) {
+                                remaining.add(new long[] {cursor, sum.startsMillis()[w]});
+                            }
+                            cursor = sum.endsMillis()[w];
+                        }
+                        runs.sums().add(sum);
                     }
                 }
                 if (cursor < gap[1]) {
