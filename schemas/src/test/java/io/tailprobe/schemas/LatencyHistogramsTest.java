@@ -3,7 +3,9 @@ package io.tailprobe.schemas;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
@@ -23,5 +25,38 @@ class LatencyHistogramsTest {
 
         assertThat(ours).isEqualTo(Arrays.copyOf(theirs.array(), theirLength));
         assertThat(LatencyHistograms.decode(ours)).isEqualTo(histogram);
+    }
+
+    @Test
+    void buckets_read_from_an_array_and_from_any_buffer_are_hdrhistograms_own() {
+        Random random = new Random(5);
+        for (int round = 0; round < 50; round++) {
+            Histogram histogram = LatencyHistograms.newHistogram();
+            for (int i = 0; i < 200; i++) {
+                // counts of every length of zig-zag varint, the nine-byte one (2^55 and up) included, and a
+                // total that still fits a long (HdrHistogram's iteration stops at its total count)
+                long count = i == 0 ? (1L << 55) + random.nextInt(1_000) : 1L + (random.nextLong() >>> (16 + random.nextInt(48)));
+                histogram.recordValueWithCount(1_000L + (long) (Math.exp(random.nextGaussian() * 2) * 1_000_000),
+                        count);
+            }
+            List<String> expected = new ArrayList<>();
+            for (var value : histogram.recordedValues()) {
+                expected.add(LatencyHistograms.countsIndex(value.getValueIteratedTo()) + "="
+                        + value.getCountAtValueIteratedTo());
+            }
+            ByteBuffer heap = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
+            histogram.encodeIntoByteBuffer(heap);
+            heap.flip();
+            ByteBuffer direct = ByteBuffer.allocateDirect(heap.remaining()).put(heap.duplicate()).flip();
+            // an array with bytes before the encoding: the read must start at the buffer's own position
+            ByteBuffer offset = ByteBuffer.wrap(new byte[heap.remaining() + 7], 3, heap.remaining()).slice()
+                    .put(heap.duplicate()).flip();
+
+            for (ByteBuffer encoded : new ByteBuffer[] {heap, direct, offset}) {
+                List<String> read = new ArrayList<>();
+                LatencyHistograms.forEachBucket(encoded.duplicate(), (index, count) -> read.add(index + "=" + count));
+                assertThat(read).as("round %d, %s", round, encoded).isEqualTo(expected);
+            }
+        }
     }
 }

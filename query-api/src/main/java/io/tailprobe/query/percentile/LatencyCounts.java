@@ -27,8 +27,16 @@ final class LatencyCounts {
     /** log2 of the width of the lowest buckets: 512 ns, the power of two at or below the 1 µs lowest discernible value. */
     private static final int UNIT_MAGNITUDE = 9;
 
-    /** counts[i] is the count of bucket offset + i. */
+    /** counts[i] is the count of bucket offset + i: how an open sum holds its counts. */
     private long[] counts = NONE;
+    /**
+     * How a {@link #compact} copy may hold them instead, whichever is smallest: {@code denseInts[i]} the
+     * count of bucket offset + i, or {@code sparseCounts[i]} the count of bucket {@code sparseIndexes[i]}
+     * (a 10 s window of 100 samples spread over 3,000 buckets: 800 bytes instead of 24 KB).
+     */
+    private int[] denseInts;
+    private int[] sparseIndexes;
+    private int[] sparseCounts;
     private int offset;
     private int lowestIndex = Integer.MAX_VALUE;
     private int highestIndex = -1;
@@ -52,8 +60,21 @@ final class LatencyCounts {
             int from = other.lowestIndex - other.offset;
             int to = other.highestIndex - other.offset;
             int shift = other.offset - offset;
-            for (int i = from; i <= to; i++) {
-                counts[i + shift] += other.counts[i];
+            if (other.sparseIndexes != null) {
+                int[] indexes = other.sparseIndexes;
+                int[] sparse = other.sparseCounts;
+                for (int i = 0; i < indexes.length; i++) {
+                    counts[indexes[i] - offset] += sparse[i];
+                }
+            } else if (other.denseInts != null) {
+                int[] ints = other.denseInts;
+                for (int i = from; i <= to; i++) {
+                    counts[i + shift] += ints[i];
+                }
+            } else {
+                for (int i = from; i <= to; i++) {
+                    counts[i + shift] += other.counts[i];
+                }
             }
             total += other.total;
             lowestIndex = Math.min(lowestIndex, other.lowestIndex);
@@ -82,12 +103,42 @@ final class LatencyCounts {
         return highestIndex;
     }
 
-    /** A copy holding exactly the buckets between the lowest and highest non-empty one: what a cache keeps. */
+    /**
+     * A copy holding exactly the buckets between the lowest and highest non-empty one, in the least
+     * memory: dense or sparse {@code int} counts when every count fits, else dense {@code long}s. What a
+     * cache keeps; it can be added to others but not added to.
+     */
     LatencyCounts compact() {
         LatencyCounts copy = new LatencyCounts();
         if (total > 0) {
-            copy.counts = Arrays.copyOfRange(counts, lowestIndex - offset, highestIndex - offset + 1);
+            int from = lowestIndex - offset;
+            int to = highestIndex - offset;
+            int nonEmpty = 0;
+            long largest = 0;
+            for (int i = from; i <= to; i++) {
+                if (counts[i] != 0) {
+                    nonEmpty++;
+                    largest = Math.max(largest, counts[i]);
+                }
+            }
             copy.offset = lowestIndex;
+            if (largest > Integer.MAX_VALUE) {
+                copy.counts = Arrays.copyOfRange(counts, from, to + 1);
+            } else if (2L * nonEmpty < to - from + 1) {
+                copy.sparseIndexes = new int[nonEmpty];
+                copy.sparseCounts = new int[nonEmpty];
+                for (int i = from, k = 0; i <= to; i++) {
+                    if (counts[i] != 0) {
+                        copy.sparseIndexes[k] = i + offset;
+                        copy.sparseCounts[k++] = (int) counts[i];
+                    }
+                }
+            } else {
+                copy.denseInts = new int[to - from + 1];
+                for (int i = from; i <= to; i++) {
+                    copy.denseInts[i - from] = (int) counts[i];
+                }
+            }
         }
         copy.lowestIndex = lowestIndex;
         copy.highestIndex = highestIndex;
@@ -99,7 +150,15 @@ final class LatencyCounts {
 
     /** The heap this holds, roughly: what a cache counts against its budget. */
     long bytes() {
-        return 64L + 8L * counts.length;
+        return 96L + 8L * counts.length + (denseInts == null ? 0 : 4L * denseInts.length)
+                + (sparseIndexes == null ? 0 : 8L * sparseIndexes.length);
+    }
+
+    /** How the counts are held: "open", or a compact copy's "sparse ints", "dense ints" or "dense longs". */
+    String form() {
+        return sparseIndexes != null ? "sparse ints" : denseInts != null ? "dense ints"
+                : total > 0 && counts.length == highestIndex - lowestIndex + 1 && offset == lowestIndex ? "dense longs"
+                : "open";
     }
 
     long count() {
@@ -129,6 +188,7 @@ final class LatencyCounts {
 
     /** Grows the array to hold buckets lowIndex..highIndex, with slack on the side it grows so growing stays rare. */
     private void include(int lowIndex, int highIndex) {
+        requireOpen();
         if (counts.length == 0) {
             counts = new long[Math.max(highIndex - lowIndex + 1, 64)];
             offset = Math.max(0, lowIndex - (counts.length - (highIndex - lowIndex + 1)) / 2);
@@ -151,6 +211,17 @@ final class LatencyCounts {
         System.arraycopy(counts, 0, grown, offset - newOffset, length);
         counts = grown;
         offset = newOffset;
+    }
+
+    private void requireOpen() {
+        if (denseInts != null || sparseIndexes != null) {
+            throw new IllegalStateException("a compact copy is not added to");
+        }
+    }
+
+    /** These counts as an open sum: itself, or a compact copy added into an empty one. */
+    private LatencyCounts open() {
+        return denseInts == null && sparseIndexes == null ? this : new LatencyCounts().add(this);
     }
 
     /**
@@ -181,6 +252,9 @@ final class LatencyCounts {
     LatencySummary summary(List<Double> quantiles) {
         if (total == 0) {
             return LatencySummary.EMPTY;
+        }
+        if (denseInts != null || sparseIndexes != null) {
+            return open().summary(quantiles);
         }
         long minNanos = exactMinNanos != null ? exactMinNanos : histogramMinNanos();
         long maxNanos = exactMaxNanos != null ? exactMaxNanos : histogramMaxNanos();

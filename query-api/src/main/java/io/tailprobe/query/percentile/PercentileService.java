@@ -7,6 +7,7 @@ import io.tailprobe.schemas.WindowedHistogram;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,16 @@ public final class PercentileService {
     private final Map<String, TargetSeries> seriesByTarget = new ConcurrentHashMap<>();
 
     private record TargetSeries(long version, List<SeriesInfo> series) {}
+
+    /** How many answers of covers made of kept sums are remembered ({@link #summaries}): a few MB. */
+    private static final int REMEMBERED_SUMMARIES = 4_096;
+    private final Map<SummaryKey, Map<Latency, LatencySummary>> summariesOfRuns =
+            Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<SummaryKey, Map<Latency, LatencySummary>> eldest) {
+                    return size() > REMEMBERED_SUMMARIES;
+                }
+            });
 
     public PercentileService(HistogramStore store) {
         this(store, DEFAULT_STEPS);
@@ -108,10 +119,7 @@ public final class PercentileService {
             count += run.sampleCount();
             run.outcomes().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
         }
-        Map<Latency, LatencySummary> summaries = new LinkedHashMap<>();
-        for (Latency latency : latencies) {
-            summaries.put(latency, merge(latency, cover).summary(query.quantiles()));
-        }
+        Map<Latency, LatencySummary> summaries = summaries(cover, latencies, query.quantiles());
         Map<String, LatencySummary> phases = new LinkedHashMap<>();
         for (Latency phase : query.phases()) {
             phases.put(phase.name(), summaries.get(phase));
@@ -120,6 +128,45 @@ public final class PercentileService {
         return new PercentileResult(range.target(), range.probeType(), range.protocol(), match.protocols(), range.host(),
                 cover.fromMillis(), cover.toMillis(), match.resolutionSeconds(), windowCount, count, outcomes,
                 summaries.get(Latency.RESPONSE), summaries.get(Latency.SERVICE), phases);
+    }
+
+    /**
+     * The summary of each latency of the cover: remembered when the cover is made of kept sums only,
+     * since the same sums give the same summaries (a dashboard's "last 7 days" asked again within the
+     * same 10 s window, or a fixed range asked again, while none of its windows changes).
+     */
+    private Map<Latency, LatencySummary> summaries(SeriesMatch.Cover cover, List<Latency> latencies,
+                                                   List<Double> quantiles) {
+        SummaryKey key = null;
+        if (cover.windows().isEmpty()) {
+            key = new SummaryKey(cover.runs().stream().mapToLong(RunSum::id).toArray(), latencies, quantiles);
+            Map<Latency, LatencySummary> known = summariesOfRuns.get(key);
+            if (known != null) {
+                return known;
+            }
+        }
+        Map<Latency, LatencySummary> summaries = new LinkedHashMap<>();
+        for (Latency latency : latencies) {
+            summaries.put(latency, merge(latency, cover).summary(quantiles));
+        }
+        if (key != null) {
+            summariesOfRuns.put(key, Collections.unmodifiableMap(summaries));
+        }
+        return summaries;
+    }
+
+    /** The sums a cover is made of (by {@link RunSum#id}), in order, and what was asked of them. */
+    private record SummaryKey(long[] runIds, List<Latency> latencies, List<Double> quantiles) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SummaryKey other && Arrays.equals(runIds, other.runIds)
+                    && latencies.equals(other.latencies) && quantiles.equals(other.quantiles);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * Arrays.hashCode(runIds) + latencies.hashCode()) + quantiles.hashCode();
+        }
     }
 
     /** One latency of the cover's runs and windows added up, its array sized once for the runs. */

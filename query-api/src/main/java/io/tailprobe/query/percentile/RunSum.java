@@ -6,15 +6,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The stored windows of one series, host and resolution whose start lies in one aligned run (a UTC day
  * of 1 h windows, four hours of them, …) added up: which windows there were (their starts and ends, for
  * {@link SeriesMatch}'s cover), their samples, outcomes and the counts of each latency read. What
  * {@link RunCache} keeps, under the store's version of those windows at the time they were read.
+ * Never changed once built, and {@code id} names it alone: two covers made of the same ids add up to
+ * the same counts.
  */
-record RunSum(long version, long[] startsMillis, long[] endsMillis, long sampleCount, Map<String, Long> outcomes,
-              Map<Latency, LatencyCounts> latencies) {
+record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, long sampleCount, Map<String, Long> outcomes,
+              Map<Latency, LatencyCounts> latencies) implements Piece {
+    private static final AtomicLong NEXT_ID = new AtomicLong();
 
     /** Adds up {@code windows}, in start order, for each of {@code latencies}. */
     static RunSum of(long version, List<WindowedHistogram> windows, Collection<Latency> latencies) {
@@ -35,37 +39,42 @@ record RunSum(long version, long[] startsMillis, long[] endsMillis, long sampleC
             windows.forEach(window -> counts.add(window, latency));
             sums.put(latency, counts.compact());
         }
-        return new RunSum(version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
+        return new RunSum(NEXT_ID.incrementAndGet(), version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
     }
 
     /**
-     * The sum of {@code pieces} in time order (each a {@link RunSum} or a {@code List<WindowedHistogram>}):
-     * one sum standing for a whole stretch of a range, so a query adds one array per latency for it
-     * instead of one per run.
+     * The sum of {@code pieces} in time order: one sum standing for a whole stretch of a range, so a
+     * query adds one array per latency for it instead of one per run.
      */
-    static RunSum combine(long version, List<Object> pieces, Collection<Latency> latencies) {
+    static RunSum combine(long version, List<Piece> pieces, Collection<Latency> latencies) {
         int windows = 0;
-        for (Object piece : pieces) {
-            windows += piece instanceof RunSum sum ? sum.windowCount() : windows(piece).size();
+        for (Piece piece : pieces) {
+            windows += switch (piece) {
+                case RunSum sum -> sum.windowCount();
+                case Piece.Windows read -> read.windows().size();
+            };
         }
         long[] starts = new long[windows];
         long[] ends = new long[windows];
         long samples = 0;
         Map<String, Long> outcomes = new TreeMap<>();
         int w = 0;
-        for (Object piece : pieces) {
-            if (piece instanceof RunSum sum) {
-                System.arraycopy(sum.startsMillis, 0, starts, w, sum.windowCount());
-                System.arraycopy(sum.endsMillis, 0, ends, w, sum.windowCount());
-                w += sum.windowCount();
-                samples += sum.sampleCount;
-                sum.outcomes.forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
-            } else {
-                for (WindowedHistogram window : windows(piece)) {
-                    starts[w] = window.getWindowStartMillis();
-                    ends[w++] = window.getWindowEndMillis();
-                    samples += window.getSampleCount();
-                    window.getOutcomeCounts().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+        for (Piece piece : pieces) {
+            switch (piece) {
+                case RunSum sum -> {
+                    System.arraycopy(sum.startsMillis, 0, starts, w, sum.windowCount());
+                    System.arraycopy(sum.endsMillis, 0, ends, w, sum.windowCount());
+                    w += sum.windowCount();
+                    samples += sum.sampleCount;
+                    sum.outcomes.forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+                }
+                case Piece.Windows read -> {
+                    for (WindowedHistogram window : read.windows()) {
+                        starts[w] = window.getWindowStartMillis();
+                        ends[w++] = window.getWindowEndMillis();
+                        samples += window.getSampleCount();
+                        window.getOutcomeCounts().forEach((outcome, n) -> outcomes.merge(outcome, n, Long::sum));
+                    }
                 }
             }
         }
@@ -74,28 +83,22 @@ record RunSum(long version, long[] startsMillis, long[] endsMillis, long sampleC
             LatencyCounts counts = new LatencyCounts();
             int lowest = Integer.MAX_VALUE;
             int highest = -1;
-            for (Object piece : pieces) {
+            for (Piece piece : pieces) {
                 if (piece instanceof RunSum sum && sum.latencies.get(latency).count() > 0) {
                     lowest = Math.min(lowest, sum.latencies.get(latency).lowestIndex());
                     highest = Math.max(highest, sum.latencies.get(latency).highestIndex());
                 }
             }
             counts.reserve(lowest, highest);
-            for (Object piece : pieces) {
-                if (piece instanceof RunSum sum) {
-                    counts.add(sum.latencies.get(latency));
-                } else {
-                    windows(piece).forEach(window -> counts.add(window, latency));
+            for (Piece piece : pieces) {
+                switch (piece) {
+                    case RunSum sum -> counts.add(sum.latencies.get(latency));
+                    case Piece.Windows read -> read.windows().forEach(window -> counts.add(window, latency));
                 }
             }
             sums.put(latency, counts.compact());
         }
-        return new RunSum(version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<WindowedHistogram> windows(Object piece) {
-        return (List<WindowedHistogram>) piece;
+        return new RunSum(NEXT_ID.incrementAndGet(), version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
     }
 
     int windowCount() {

@@ -108,8 +108,9 @@ public final class SeriesMatch {
     /**
      * The windows of the whole range as {@link #windows()} gives them, except that whole aligned runs
      * of a rollup resolution come as their sums, from {@code cache} where it holds them at the store's
-     * current version ({@link #RUN_WINDOWS}). Merging the windows and the sums gives exactly what
-     * merging {@code windows().all()} gives.
+     * current version ({@link #RUN_WINDOWS}), and built and kept there once asked for twice
+     * ({@link RunCache#admit}). Merging the windows and the sums gives exactly what merging
+     * {@code windows().all()} gives.
      */
     Cover cover(RunCache cache, Collection<Latency> latencies) {
         long finestMillis = resolutionSeconds * 1_000L;
@@ -172,7 +173,8 @@ public final class SeriesMatch {
      * the rest, including the window that holds {@code toMillis}. A rollup not closed yet (the
      * current hour) is simply not stored, so its span falls through to finer windows. The answer is
      * the same as merging only the finest windows, since a rollup is exactly the sum of its windows;
-     * a 7-day query reads about 170 windows instead of 60 480.
+     * a 7-day query reads about 170 windows instead of 60 480. With {@code runs}, the windows of each
+     * stretch come as sums where {@link #stretch} has them; without, all are read.
      */
     private List<WindowedHistogram> cover(SeriesKey series, List<Integer> resolutionsSeconds, long fromMillis,
                                           long toMillis, Runs runs) {
@@ -180,34 +182,33 @@ public final class SeriesMatch {
         List<WindowedHistogram> chosen = new ArrayList<>();
         List<long[]> gaps = List.of(new long[] {fromMillis, toMillis});
         for (int i = 0; i < coarseFirst.size() - 1; i++) {
-            long sizeMillis = coarseFirst.get(i) * 1_000L;
+            int seconds = coarseFirst.get(i);
+            long sizeMillis = seconds * 1_000L;
             List<long[]> remaining = new ArrayList<>();
             for (long[] gap : gaps) {
                 long firstStart = Math.ceilDiv(gap[0], sizeMillis) * sizeMillis;
                 long endOfLast = Math.floorDiv(gap[1], sizeMillis) * sizeMillis;
                 long cursor = gap[0];
                 if (endOfLast > firstStart) {
-                    long version = runs == null ? HistogramStore.UNVERSIONED
-                            : store.version(series, range.host(), coarseFirst.get(i)); // before any window is read
-                    if (version == HistogramStore.UNVERSIONED) {
-                        for (WindowedHistogram window : store.windows(series, range.host(), coarseFirst.get(i),
-                                firstStart, endOfLast)) {
-                            if (window.getWindowStartMillis() > cursor) {
-                                remaining.add(new long[] {cursor, window.getWindowStartMillis()});
+                    List<Piece> pieces = runs == null
+                            ? List.of(new Piece.Windows(store.windows(series, range.host(), seconds, firstStart, endOfLast)))
+                            : stretch(series, seconds, firstStart, endOfLast, RUN_WINDOWS, runs);
+                    for (Piece piece : pieces) {
+                        switch (piece) {
+                            case RunSum sum -> {
+                                for (int w = 0; w < sum.windowCount(); w++) {
+                                    cursor = take(sum.startsMillis()[w], sum.endsMillis()[w], cursor, remaining);
+                                }
+                                runs.sums().add(sum);
                             }
-                            chosen.add(window);
-                            cursor = window.getWindowEndMillis();
-                        }
-                    } else {
-                        RunSum sum = stretch(series, coarseFirst.get(i), version, firstStart, endOfLast, RUN_WINDOWS,
-                                runs);
-                        for (int w = 0; w < sum.windowCount(); w++) {
-                            if (sum.startsMillis()[w] > cursor) {
-                                remaining.add(new long[] {cursor, sum.startsMillis()[w]});
+                            case Piece.Windows read -> {
+                                for (WindowedHistogram window : read.windows()) {
+                                    cursor = take(window.getWindowStartMillis(), window.getWindowEndMillis(), cursor,
+                                            remaining);
+                                }
+                                chosen.addAll(read.windows());
                             }
-                            cursor = sum.endsMillis()[w];
                         }
-                        runs.sums().add(sum);
                     }
                 }
                 if (cursor < gap[1]) {
@@ -217,71 +218,99 @@ public final class SeriesMatch {
             gaps = remaining;
         }
         int finest = coarseFirst.getLast();
-        long finestVersion = runs == null ? HistogramStore.UNVERSIONED : store.version(series, range.host(), finest);
         for (long[] gap : gaps) {
-            if (finestVersion == HistogramStore.UNVERSIONED
-                    || gap[1] - gap[0] > MAX_KEPT_FINEST_WINDOWS * finest * 1_000L) {
+            if (runs == null || gap[1] - gap[0] > MAX_KEPT_FINEST_WINDOWS * finest * 1_000L) {
                 chosen.addAll(store.windows(series, range.host(), finest, gap[0], gap[1]));
                 continue;
             }
-            runs.sums().add(stretch(series, finest, finestVersion, gap[0], gap[1], SINGLE_WINDOWS, runs));
+            for (Piece piece : stretch(series, finest, gap[0], gap[1], SINGLE_WINDOWS, runs)) {
+                switch (piece) {
+                    case RunSum sum -> runs.sums().add(sum);
+                    case Piece.Windows read -> chosen.addAll(read.windows());
+                }
+            }
         }
         return chosen;
     }
 
+    /** A window {@code [startMillis, endMillis)} taken at {@code cursor}: the gap before it, if any, stays to cover. */
+    private static long take(long startMillis, long endMillis, long cursor, List<long[]> remaining) {
+        if (startMillis > cursor) {
+            remaining.add(new long[] {cursor, startMillis});
+        }
+        return endMillis;
+    }
+
     /**
-     * The sum of the windows of one resolution starting in {@code [fromMillis, toMillis)}, kept as one
-     * entry (the stretch of a range that resolution covers: a moving 7-day range has the same 1 h
-     * stretch for an hour), built on a miss from the sums of its runs, which are kept too.
+     * The windows of one resolution starting in {@code [fromMillis, toMillis)} (the stretch of a range
+     * that resolution covers: a moving 7-day range has the same 1 h stretch for an hour), in time order:
+     * one kept sum of them all, or, on a miss, the sums of its runs and the windows around them
+     * ({@link #pieces}), added up and kept as one sum when the stretch was asked for before.
      */
-    private RunSum stretch(SeriesKey series, int resolutionSeconds, long version, long fromMillis, long toMillis,
-                           int[] runWindows, Runs runs) {
+    private List<Piece> stretch(SeriesKey series, int resolutionSeconds, long fromMillis, long toMillis,
+                                       int[] runWindows, Runs runs) {
+        long version = store.version(series, range.host(), resolutionSeconds, fromMillis, toMillis); // before any window
+        if (version == HistogramStore.UNVERSIONED) {
+            return List.of(new Piece.Windows(store.windows(series, range.host(), resolutionSeconds, fromMillis, toMillis)));
+        }
         RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, fromMillis, toMillis);
         RunSum sum = runs.cache().get(key, version, runs.latencies());
-        if (sum == null) {
-            List<Object> pieces = new ArrayList<>();
-            pieces(series, resolutionSeconds, version, fromMillis, toMillis, runWindows, 0, runs, pieces);
-            sum = pieces.size() == 1 && pieces.getFirst() instanceof RunSum only ? only
-                    : RunSum.combine(version, pieces, runs.latencies());
-            runs.cache().put(key, sum);
+        if (sum != null) {
+            return List.of(sum);
         }
-        return sum;
+        List<Piece> pieces = new ArrayList<>();
+        pieces(series, resolutionSeconds, fromMillis, toMillis, runWindows, 0, runs, pieces);
+        if (pieces.size() > 1 && runs.cache().admit(key)) {
+            sum = RunSum.combine(version, pieces, runs.latencies());
+            runs.cache().put(key, sum);
+            return List.of(sum);
+        }
+        return pieces;
     }
 
     /**
      * Cuts {@code [fromMillis, toMillis)} of one resolution into whole aligned runs of
-     * {@code runWindows[level]} windows (their sums, cached) and the pieces around them, cut again at the
-     * next level, or read window by window past the last; in time order, so the pieces' windows are those
-     * one range read gives, in the same order.
+     * {@code runWindows[level]} windows (their sums: kept, or built and kept when asked for before, or
+     * else their windows) and the pieces around them, cut again at the next level, or read window by
+     * window past the last; in time order, so the pieces' windows are those one range read gives, in
+     * the same order.
      */
-    private void pieces(SeriesKey series, int resolutionSeconds, long version, long fromMillis, long toMillis,
-                        int[] runWindows, int level, Runs runs, List<Object> pieces) {
+    private void pieces(SeriesKey series, int resolutionSeconds, long fromMillis, long toMillis, int[] runWindows,
+                        int level, Runs runs, List<Piece> pieces) {
         if (fromMillis >= toMillis) {
             return;
         }
         if (level == runWindows.length) {
-            pieces.add(store.windows(series, range.host(), resolutionSeconds, fromMillis, toMillis));
+            pieces.add(new Piece.Windows(store.windows(series, range.host(), resolutionSeconds, fromMillis, toMillis)));
             return;
         }
         long runMillis = runWindows[level] * resolutionSeconds * 1_000L;
         long firstRun = Math.ceilDiv(fromMillis, runMillis) * runMillis;
         long endOfLastRun = Math.floorDiv(toMillis, runMillis) * runMillis;
         if (endOfLastRun <= firstRun) {
-            pieces(series, resolutionSeconds, version, fromMillis, toMillis, runWindows, level + 1, runs, pieces);
+            pieces(series, resolutionSeconds, fromMillis, toMillis, runWindows, level + 1, runs, pieces);
             return;
         }
-        pieces(series, resolutionSeconds, version, fromMillis, firstRun, runWindows, level + 1, runs, pieces);
+        pieces(series, resolutionSeconds, fromMillis, firstRun, runWindows, level + 1, runs, pieces);
         for (long start = firstRun; start < endOfLastRun; start += runMillis) {
-            RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, start, start + runMillis);
+            long end = start + runMillis;
+            long version = store.version(series, range.host(), resolutionSeconds, start, end); // before its windows
+            RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, start, end);
             RunSum sum = runs.cache().get(key, version, runs.latencies());
-            if (sum == null) {
-                sum = RunSum.of(version, store.windows(series, range.host(), resolutionSeconds, start, start + runMillis),
-                        runs.latencies());
-                runs.cache().put(key, sum);
+            if (sum != null) {
+                pieces.add(sum);
+                continue;
             }
-            pieces.add(sum);
+            List<WindowedHistogram> windows = store.windows(series, range.host(), resolutionSeconds, start, end);
+            if (version != HistogramStore.UNVERSIONED && runs.cache().admit(key)) {
+                sum = RunSum.of(version, windows, runs.latencies());
+                runs.cache().put(key, sum);
+                pieces.add(sum);
+            } else {
+                pieces.add(new Piece.Windows(windows));
+            }
         }
-        pieces(series, resolutionSeconds, version, endOfLastRun, toMillis, runWindows, level + 1, runs, pieces);
+        pieces(series, resolutionSeconds, endOfLastRun, toMillis, runWindows, level + 1, runs, pieces);
     }
 
     private static List<SeriesInfo> narrow(List<SeriesInfo> candidates, Function<SeriesInfo, String> field,

@@ -38,12 +38,13 @@ public interface HistogramStore extends AutoCloseable {
                                     long toMillisExclusive);
 
     /**
-     * A number that changes whenever the windows {@link #windows} returns for this series, host and
-     * resolution may have changed (see {@link StoreVersions}), or {@link #UNVERSIONED} when this store
-     * cannot tell (windows held by another instance): a cache may keep what it computed from those
-     * windows under this version, read <em>before</em> the windows, and use it while the version is the same.
+     * A number that changes whenever the windows {@link #windows} returns for the same arguments may
+     * have changed (see {@link StoreVersions}), or {@link #UNVERSIONED} when this store cannot tell
+     * (windows held by another instance): a cache may keep what it computed from those windows under
+     * this version, read <em>before</em> the windows, and use it while the version is the same.
      */
-    default long version(SeriesKey series, String host, int resolutionSeconds) {
+    default long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                         long toMillisExclusive) {
         return UNVERSIONED;
     }
 

@@ -33,7 +33,7 @@ public final class InMemoryHistogramStore implements HistogramStore {
                 new SeriesInfo(key.series().target(), key.series().probeType(), key.series().protocol(), key.host(),
                         key.resolutionSeconds(), key.windowStartMillis(), key.windowStartMillis(), window.getLabels()),
                 (old, added) -> old.including(added.firstWindowStartMillis(), added.labels()));
-        versions.changed(key.series(), key.host(), key.resolutionSeconds());
+        versions.changed(key.series(), key.host(), key.resolutionSeconds(), key.windowStartMillis());
     }
 
     /**
@@ -42,7 +42,7 @@ public final class InMemoryHistogramStore implements HistogramStore {
      */
     public synchronized void remove(HistogramKey key) {
         windows.remove(key.encode());
-        versions.changed(key.series(), key.host(), key.resolutionSeconds());
+        versions.changed(key.series(), key.host(), key.resolutionSeconds(), key.windowStartMillis());
     }
 
     /** Changes every version, as a restore or a rebalance of the Kafka-backed store does. */
@@ -85,8 +85,9 @@ public final class InMemoryHistogramStore implements HistogramStore {
     }
 
     @Override
-    public long version(SeriesKey series, String host, int resolutionSeconds) {
-        return versions.version(series, host, resolutionSeconds);
+    public long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                        long toMillisExclusive) {
+        return versions.version(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
     }
 
     @Override

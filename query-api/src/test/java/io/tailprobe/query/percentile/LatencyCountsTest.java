@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
@@ -71,6 +73,36 @@ class LatencyCountsTest {
             assertThat(merged.summary(QUANTILES)).as("round %d", round)
                     .isEqualTo(new MergedLatency(Latency.RESPONSE).add(windows).summary(QUANTILES));
         }
+    }
+
+    @Test
+    void every_compact_form_adds_up_and_summarizes_as_the_open_sum() {
+        Random random = new Random(9);
+        Set<String> forms = new TreeSet<>();
+        for (int round = 0; round < 120; round++) {
+            List<WindowedHistogram> windows = randomWindows(random, 1 + random.nextInt(round % 2 == 0 ? 3 : 60));
+            if (round % 10 == 0) { // one bucket beyond an int
+                Histogram huge = LatencyHistograms.newHistogram();
+                huge.recordValueWithCount(5_000_000L, 3_000_000_000L);
+                windows.add(WindowedHistogram.newBuilder(windows.getFirst())
+                        .setResponseTimeHistogram(ByteBuffer.wrap(LatencyHistograms.encode(huge))).build());
+            }
+            LatencyCounts open = new LatencyCounts();
+            windows.forEach(window -> open.add(window, Latency.RESPONSE));
+            LatencyCounts compact = open.compact();
+            if (open.count() == 0) {
+                assertThat(new LatencyCounts().add(compact).summary(QUANTILES)).isEqualTo(LatencySummary.EMPTY);
+                continue;
+            }
+            forms.add(compact.form());
+            assertThat(compact.summary(QUANTILES)).as("round %d, %s", round, compact.form())
+                    .isEqualTo(open.summary(QUANTILES));
+            assertThat(new LatencyCounts().add(compact).add(compact).summary(QUANTILES)).as("round %d", round)
+                    .isEqualTo(new LatencyCounts().add(open).add(open).summary(QUANTILES));
+            assertThat(compact.bytes()).as("round %d, %s", round, compact.form())
+                    .isLessThanOrEqualTo(96L + 8L * (open.highestIndex() - open.lowestIndex() + 1));
+        }
+        assertThat(forms).containsExactly("dense ints", "dense longs", "sparse ints");
     }
 
     @Test

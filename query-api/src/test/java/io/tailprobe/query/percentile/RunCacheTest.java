@@ -124,7 +124,10 @@ class RunCacheTest {
         for (long[] range : RANGES) {
             PercentileResult expected = uncached(store, query(range));
             assertThat(service.percentiles(query(range))).as("first, %d..%d", range[0], range[1]).isEqualTo(expected);
-            assertThat(service.percentiles(query(range))).as("again, %d..%d", range[0], range[1]).isEqualTo(expected);
+            assertThat(service.percentiles(query(range))).as("again, now kept, %d..%d", range[0], range[1])
+                    .isEqualTo(expected);
+            assertThat(service.percentiles(query(range))).as("from the kept sums, %d..%d", range[0], range[1])
+                    .isEqualTo(expected);
         }
     }
 
@@ -141,10 +144,26 @@ class RunCacheTest {
     }
 
     @Test
+    void a_range_asked_once_keeps_nothing_and_asked_twice_keeps_its_sums() {
+        InMemoryHistogramStore store = store(12);
+        PercentileService service = new PercentileService(store, PercentileService.DEFAULT_STEPS, cache);
+
+        PercentileResult first = service.percentiles(query(RANGES.get(1)));
+        assertThat(cache.size()).as("a range asked once, as each request of a sliding range is").isZero();
+        assertThat(service.percentiles(query(RANGES.get(1)))).isEqualTo(first);
+        assertThat(cache.size()).as("its runs and the whole stretch, asked twice").isGreaterThan(2);
+        long kept = cache.bytes();
+        assertThat(service.percentiles(query(RANGES.get(1)))).isEqualTo(first);
+        assertThat(cache.bytes()).as("nothing more kept the third time").isEqualTo(kept);
+    }
+
+    @Test
     void a_window_written_into_a_kept_run_retires_it() {
         InMemoryHistogramStore store = store(2);
         PercentileService service = new PercentileService(store, PercentileService.DEFAULT_STEPS, cache);
-        PercentileResult before = service.percentiles(query(RANGES.getFirst()));
+        service.percentiles(query(RANGES.getFirst()));
+        PercentileResult before = service.percentiles(query(RANGES.getFirst())); // asked twice: kept
+        assertThat(cache.size()).isPositive();
 
         // minute 30 emitted again with other counts (an upsert of its key)
         List<WindowedHistogram> replaced = new ArrayList<>();
@@ -191,7 +210,7 @@ class RunCacheTest {
     @Test
     void a_window_of_another_series_or_resolution_keeps_the_runs() {
         InMemoryHistogramStore store = store(6);
-        long minutes = store.version(DB, HistogramKey.FLEET, 60);
+        long minutes = store.version(DB, HistogramKey.FLEET, 60, T0_MILLIS, T0_MILLIS + 3 * 3_600_000L);
         long series = store.seriesVersion();
 
         store.put(WindowedHistogram.newBuilder(LatencyCountsTest.randomWindows(new Random(7), 1).getFirst())
@@ -200,14 +219,27 @@ class RunCacheTest {
         store.put(WindowedHistogram.newBuilder(LatencyCountsTest.randomWindows(new Random(8), 1).getFirst())
                 .setWindowStartMillis(T0_MILLIS + 4 * 3_600_000L).setWindowEndMillis(T0_MILLIS + 4 * 3_600_000L + 10_000)
                 .build());
-        assertThat(store.version(DB, HistogramKey.FLEET, 60)).isEqualTo(minutes);
+        assertThat(store.version(DB, HistogramKey.FLEET, 60, T0_MILLIS, T0_MILLIS + 3 * 3_600_000L)).isEqualTo(minutes);
         assertThat(store.seriesVersion()).isEqualTo(series);
+
+        long nextDayMillis = T0_MILLIS + 12 * 3_600_000L; // 00:00Z the next day
+        long nextDay = store.version(DB, HistogramKey.FLEET, 60, nextDayMillis, nextDayMillis + 3_600_000L);
+        store.put(WindowedHistogram.newBuilder(LatencyCountsTest.randomWindows(new Random(10), 1).getFirst())
+                .setResolutionSeconds(60).setWindowStartMillis(nextDayMillis).setWindowEndMillis(nextDayMillis + 60_000)
+                .build());
+        assertThat(store.version(DB, HistogramKey.FLEET, 60, T0_MILLIS, T0_MILLIS + 3 * 3_600_000L))
+                .as("a minute of the next day keeps the runs of this one").isEqualTo(minutes);
+        assertThat(store.version(DB, HistogramKey.FLEET, 60, nextDayMillis, nextDayMillis + 3_600_000L))
+                .isGreaterThan(nextDay);
+        assertThat(store.version(DB, HistogramKey.FLEET, 60, T0_MILLIS, nextDayMillis + 1))
+                .as("a range over both days").isGreaterThan(minutes);
 
         store.put(WindowedHistogram.newBuilder(LatencyCountsTest.randomWindows(new Random(9), 1).getFirst())
                 .setHost("host-1").build());
         assertThat(store.seriesVersion()).as("a new host of db is a new series entry").isNotEqualTo(series);
         store.changedAll();
-        assertThat(store.version(DB, HistogramKey.FLEET, 60)).isGreaterThan(minutes);
+        assertThat(store.version(DB, HistogramKey.FLEET, 60, T0_MILLIS, T0_MILLIS + 3 * 3_600_000L))
+                .isGreaterThan(minutes);
     }
 
     @Test
@@ -249,6 +281,24 @@ class RunCacheTest {
         assertThat(small.bytes()).isLessThanOrEqualTo(200_000);
     }
 
+    @Test
+    void sums_of_a_day_or_more_are_not_pushed_out_by_many_shorter_ones() {
+        RunCache small = new RunCache(400_000);
+        List<Latency> latencies = List.of(Latency.RESPONSE, Latency.SERVICE);
+        Random random = new Random(13);
+        RunCache.Key day = new RunCache.Key(DB, HistogramKey.FLEET, 3_600, T0_MILLIS, T0_MILLIS + RunCache.DAY_MILLIS);
+        RunSum daySum = RunSum.of(1, LatencyCountsTest.randomWindows(random, 24), latencies);
+        small.put(day, daySum);
+        for (int minute = 0; minute < 1_000; minute++) { // a dashboard's edges, each asked twice
+            RunCache.Key edge = new RunCache.Key(DB, HistogramKey.FLEET, 60, T0_MILLIS + minute * 60_000L,
+                    T0_MILLIS + (minute + 4) * 60_000L);
+            small.put(edge, RunSum.of(1, LatencyCountsTest.randomWindows(random, 4), latencies));
+        }
+        assertThat(small.get(day, 1, latencies)).isSameAs(daySum);
+        assertThat(small.bytes()).isLessThanOrEqualTo(400_000);
+        assertThat(small.size()).as("short sums kept in their share").isGreaterThan(1).isLessThan(1_000);
+    }
+
     /** A store whose windows are replaced wholesale, as Kafka Streams restores a store from its changelog. */
     private static final class RestoringStore implements HistogramStore {
         private final StoreVersions versions = new StoreVersions();
@@ -275,8 +325,9 @@ class RunCacheTest {
         }
 
         @Override
-        public long version(SeriesKey series, String host, int resolutionSeconds) {
-            return versions.version(series, host, resolutionSeconds);
+        public long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                            long toMillisExclusive) {
+            return versions.version(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
         }
 
         @Override

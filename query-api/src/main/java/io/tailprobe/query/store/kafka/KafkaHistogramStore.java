@@ -368,8 +368,9 @@ public final class KafkaHistogramStore implements HistogramStore {
     }
 
     @Override
-    public long version(SeriesKey series, String host, int resolutionSeconds) {
-        return versions.version(series, host, resolutionSeconds);
+    public long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                        long toMillisExclusive) {
+        return versions.version(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
     }
 
     @Override

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * which only makes {@code firstWindowStartMillis} a lower bound.
  *
  * <p>Every update, tombstones included, also changes the {@link StoreVersions} version of its series,
- * host and resolution, after the table's store holds it (the table writes before it forwards), so a
+ * host, resolution and day, after the table's store holds it (the table writes before it forwards), so a
  * cache of answers computed from those windows stops using them.
  */
 final class SeriesIndexProcessor implements Processor<String, WindowedHistogram, Void, Void> {
@@ -54,7 +54,7 @@ final class SeriesIndexProcessor implements Processor<String, WindowedHistogram,
             versions.changedAll(); // some series changed; which one the window does not say
             return;
         }
-        versions.changed(key.series(), key.host(), key.resolutionSeconds());
+        versions.changed(key.series(), key.host(), key.resolutionSeconds(), key.windowStartMillis());
         String indexKey = HistogramKey.prefix(key.series(), key.host(), key.resolutionSeconds());
         SeriesSpan old = index.get(indexKey);
         SeriesSpan updated = old == null
@@ -71,7 +71,7 @@ final class SeriesIndexProcessor implements Processor<String, WindowedHistogram,
     private void deleted(String encodedKey) {
         try {
             HistogramKey key = HistogramKey.parse(encodedKey);
-            versions.changed(key.series(), key.host(), key.resolutionSeconds());
+            versions.changed(key.series(), key.host(), key.resolutionSeconds(), key.windowStartMillis());
         } catch (IllegalArgumentException | NullPointerException e) {
             versions.changedAll();
         }

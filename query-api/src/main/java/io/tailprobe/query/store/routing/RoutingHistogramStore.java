@@ -98,9 +98,10 @@ public final class RoutingHistogramStore implements HistogramStore {
      * away after this answer changes the local versions (a rebalance changes them all).
      */
     @Override
-    public long version(SeriesKey series, String host, int resolutionSeconds) {
+    public long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                        long toMillisExclusive) {
         return assignment.activeHost(series).filter(self::equals).isPresent()
-                ? local.version(series, host, resolutionSeconds) : UNVERSIONED;
+                ? local.version(series, host, resolutionSeconds, fromMillis, toMillisExclusive) : UNVERSIONED;
     }
 
     /** Unversioned: other instances add series this one does not see. */

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The index processor changes a series' version on every window update it sees, tombstones included. */
 class SeriesIndexVersionsTest {
     private static final long T0 = 1_795_442_400_000L;
+    private static final long DAY = 86_400_000L;
     private static final SeriesKey DB = new SeriesKey("db", "tcp", "tcp");
     private static final SeriesKey WEB = new SeriesKey("web", "tcp", "tcp");
 
@@ -59,22 +60,22 @@ class SeriesIndexVersionsTest {
     void a_window_a_re_emitted_window_and_a_tombstone_each_change_their_series_version_only() {
         pipe(DB, 0);
         pipe(WEB, 0);
-        long db = versions.version(DB, HistogramKey.FLEET, 10);
-        long web = versions.version(WEB, HistogramKey.FLEET, 10);
-        long dbMinutes = versions.version(DB, HistogramKey.FLEET, 60);
+        long db = versions.version(DB, HistogramKey.FLEET, 10, T0, T0 + DAY);
+        long web = versions.version(WEB, HistogramKey.FLEET, 10, T0, T0 + DAY);
+        long dbMinutes = versions.version(DB, HistogramKey.FLEET, 60, T0, T0 + DAY);
         long series = versions.seriesVersion();
 
         pipe(DB, 1);
-        assertThat(versions.version(DB, HistogramKey.FLEET, 10)).isGreaterThan(db);
-        db = versions.version(DB, HistogramKey.FLEET, 10);
+        assertThat(versions.version(DB, HistogramKey.FLEET, 10, T0, T0 + DAY)).isGreaterThan(db);
+        db = versions.version(DB, HistogramKey.FLEET, 10, T0, T0 + DAY);
         pipe(DB, 1); // the same window emitted again
-        assertThat(versions.version(DB, HistogramKey.FLEET, 10)).isGreaterThan(db);
-        db = versions.version(DB, HistogramKey.FLEET, 10);
+        assertThat(versions.version(DB, HistogramKey.FLEET, 10, T0, T0 + DAY)).isGreaterThan(db);
+        db = versions.version(DB, HistogramKey.FLEET, 10, T0, T0 + DAY);
         tenSeconds.pipeInput(new HistogramKey(DB, HistogramKey.FLEET, 10, T0).encode(), null);
-        assertThat(versions.version(DB, HistogramKey.FLEET, 10)).isGreaterThan(db);
+        assertThat(versions.version(DB, HistogramKey.FLEET, 10, T0, T0 + DAY)).isGreaterThan(db);
 
-        assertThat(versions.version(WEB, HistogramKey.FLEET, 10)).isEqualTo(web);
-        assertThat(versions.version(DB, HistogramKey.FLEET, 60)).isEqualTo(dbMinutes);
+        assertThat(versions.version(WEB, HistogramKey.FLEET, 10, T0, T0 + DAY)).isEqualTo(web);
+        assertThat(versions.version(DB, HistogramKey.FLEET, 60, T0, T0 + DAY)).isEqualTo(dbMinutes);
         assertThat(versions.seriesVersion()).as("no series was added").isEqualTo(series);
         pipe(new SeriesKey("cache", "tcp", "tcp"), 0);
         assertThat(versions.seriesVersion()).isGreaterThan(series);

@@ -211,9 +211,9 @@ class RoutingHistogramStoreTest {
     void only_the_windows_an_instance_holds_itself_are_versioned_so_nothing_read_from_a_peer_is_cached() {
         for (SeriesKey db : DBS) {
             boolean heldByA = HELD_BY_A.contains(Topics.seriesPartition(db, PARTITIONS));
-            assertThat(routingA.version(db, HistogramKey.FLEET, 10)).as("%s", db)
-                    .isEqualTo(heldByA ? heldByA().version(db, HistogramKey.FLEET, 10) : HistogramStore.UNVERSIONED);
-            assertThat(routingB.version(db, HistogramKey.FLEET, 10) == HistogramStore.UNVERSIONED).isEqualTo(heldByA);
+            assertThat(routingA.version(db, HistogramKey.FLEET, 10, 0, Long.MAX_VALUE)).as("%s", db)
+                    .isEqualTo(heldByA ? heldByA().version(db, HistogramKey.FLEET, 10, 0, Long.MAX_VALUE) : HistogramStore.UNVERSIONED);
+            assertThat(routingB.version(db, HistogramKey.FLEET, 10, 0, Long.MAX_VALUE) == HistogramStore.UNVERSIONED).isEqualTo(heldByA);
         }
         assertThat(routingA.seriesVersion()).isEqualTo(HistogramStore.UNVERSIONED);
     }
