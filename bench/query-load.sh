@@ -28,6 +28,8 @@
 #                        "live@N" in QUERIES is the same at N simulated seconds per second
 #   BEFORE_QUERIES=...   the queries of code "before", when they are to differ from QUERIES
 #   DATA=dir             where the loaded windows and the query API's state live (bench/target/query-load)
+#   GCS="g1 zgc"         runs everything once per garbage collector of the server (default g1, the JVM's
+#                        and the query API's own), each with -Xmx2g
 #
 # Other engineers share this machine: run it as  flock /tmp/tailprobe-bench.lock bash bench/query-load.sh
 set -euo pipefail
@@ -87,6 +89,12 @@ wait_idle() {
 SERVER=
 stop_server() { [[ -n $SERVER ]] && { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }; SERVER=; }
 trap stop_server EXIT
+for GC in ${GCS:-g1}; do
+case $GC in
+  g1) GC_OPTS=(-XX:+UseG1GC) ;;
+  zgc) GC_OPTS=(-XX:+UseZGC) ;;
+  *) echo "query-load: GCS takes g1 and zgc, not $GC" >&2; exit 2 ;;
+esac
 for VERSION in $CODE; do
   CLASSPATH="bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar"
   if [[ $VERSION == before ]]; then
@@ -98,7 +106,7 @@ for VERSION in $CODE; do
   LIVE_ARG=()
   [[ " $VERSION_QUERIES " == *" live"* ]] && LIVE_ARG=(live)
   rm -f "$LOG" # the previous server's READY line must not be taken for this one's
-  "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+  "$JAVA" -Xmx2g "${GC_OPTS[@]}" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
       -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CLASSPATH" \
       io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" "${LIVE_ARG[@]}" > "$LOG" 2>&1 &
   SERVER=$!
@@ -107,9 +115,9 @@ for VERSION in $CODE; do
     sleep 2
   done
   if [[ $VERSION == before ]]; then
-    echo "== code=before ($(cat bench/target/base/REVISION 2>/dev/null || echo "unknown revision"))"
+    echo "== code=before ($(cat bench/target/base/REVISION 2>/dev/null || echo "unknown revision")), gc=$GC"
   else
-    echo "== code=after ($(git rev-parse --short HEAD)$( [[ -n $(git status --porcelain -- query-api) ]] && echo ' + uncommitted changes'); built $(date -u -r bench/target/dependency/$API_JAR +%H:%M:%SZ))"
+    echo "== code=after ($(git rev-parse --short HEAD)$( [[ -n $(git status --porcelain -- query-api) ]] && echo ' + uncommitted changes'); built $(date -u -r bench/target/dependency/$API_JAR +%H:%M:%SZ)), gc=$GC"
   fi
   grep -v '^  series-' "$LOG" | grep -v '^READY' || true
   END_MILLIS=$(sed -n 's/^READY END_MILLIS=//p' "$LOG")
@@ -144,7 +152,7 @@ for VERSION in $CODE; do
     wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$TARGET" > /dev/null   # warm-up: JIT, caches
     wait_idle
     [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.start name=measured settings=profile \
-        filename="$DATA/query-api-$VERSION-${QUERY/@/-}.jfr" > /dev/null
+        filename="$DATA/query-api-$VERSION-$GC-${QUERY/@/-}.jfr" > /dev/null
     LIVE_BEFORE=
     [[ $QUERY == live* ]] && LIVE_BEFORE=$(curl -s "http://localhost:$((PORT + 1))/live/status")
     BEFORE=$(ticks "$SERVER")
@@ -171,7 +179,8 @@ for VERSION in $CODE; do
       field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<< "$2"; }
       LIVE_FIGURES=" live_speed=$SPEED live_windows=$(( $(field windows "$LIVE_AFTER") - $(field windows "$LIVE_BEFORE") )) live_writer_cpu_ms=$(( $(field cpu_ms "$LIVE_AFTER") - $(field cpu_ms "$LIVE_BEFORE") )) live_sim_seconds=$(( ($(field next_window "$LIVE_AFTER") - $(field next_window "$LIVE_BEFORE")) / 1000 ))"
     fi
-    echo "$RESULT code=$VERSION server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS")$LIVE_FIGURES load_average=\"$LOAD\""
+    echo "$RESULT code=$VERSION gc=$GC server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS")$LIVE_FIGURES load_average=\"$LOAD\""
   done
   stop_server
+done
 done

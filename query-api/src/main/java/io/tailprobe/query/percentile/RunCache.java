@@ -20,8 +20,9 @@ import java.util.Map;
  * shares.
  *
  * <p>Example: a 7-day percentile query of one series reads six whole UTC days of 1 h windows; the
- * second such query within the hour takes their six sums from here (~32 KB of bucket counts per
- * latency and day) instead of decoding 144 windows of a few thousand buckets each.
+ * second such query builds and keeps their six sums, and every later one takes them from here (~16 KB
+ * of int bucket counts per latency and day) instead of decoding 144 windows of a few thousand buckets
+ * each, for as long as those days' windows stay unchanged.
  */
 final class RunCache {
     /** One run: windows of {@code series}, {@code host} and {@code resolutionSeconds} starting in {@code [startMillis, endMillis)}. */

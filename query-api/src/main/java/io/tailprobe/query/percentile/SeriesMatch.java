@@ -248,7 +248,7 @@ public final class SeriesMatch {
      * ({@link #pieces}), added up and kept as one sum when the stretch was asked for before.
      */
     private List<Piece> stretch(SeriesKey series, int resolutionSeconds, long fromMillis, long toMillis,
-                                       int[] runWindows, Runs runs) {
+                                int[] runWindows, Runs runs) {
         long version = store.version(series, range.host(), resolutionSeconds, fromMillis, toMillis); // before any window
         if (version == HistogramStore.UNVERSIONED) {
             return List.of(new Piece.Windows(store.windows(series, range.host(), resolutionSeconds, fromMillis, toMillis)));
