@@ -147,25 +147,18 @@ public final class LatencyHistograms {
         if (payload.hasArray()) {
             forEachBucket(payload.array(), payload.arrayOffset() + payload.position(),
                     payload.arrayOffset() + payload.limit(), visitor);
-            return;
-        }
-        int index = 0;
-        while (payload.hasRemaining()) {
-            long count = getZigZag(payload);
-            if (count < 0) {
-                index += (int) -count;
-            } else {
-                if (count > 0) {
-                    visitor.bucket(index, count);
-                }
-                index++;
-            }
+        } else { // a direct buffer: copied once, then read as an array
+            byte[] copy = new byte[payload.remaining()];
+            payload.get(copy);
+            forEachBucket(copy, 0, copy.length, visitor);
         }
     }
 
     /**
-     * The payload loop of {@link #forEachBucket(ByteBuffer, BucketVisitor)} over {@code bytes[from, to)},
-     * reading the array directly (the buffer's bounds checks were most of the cost of a query's decoding).
+     * The payload loop of {@link #forEachBucket(ByteBuffer, BucketVisitor)} over {@code bytes[from, to)}:
+     * each count is HdrHistogram's zig-zag LEB128 ({@code ZigZagEncoding.getLong}), a negative one a run
+     * of that many empty buckets. Reads the array directly: through {@code ByteBuffer.get} the bounds
+     * checks were most of the cost of a query's decoding.
      */
     private static void forEachBucket(byte[] bytes, int from, int to, BucketVisitor visitor) {
         int at = from;
@@ -258,20 +251,6 @@ public final class LatencyHistograms {
             v >>>= 7;
         }
         buffer.put((byte) v);
-    }
-
-    /** HdrHistogram's ZigZagEncoding.getLong. */
-    private static long getZigZag(ByteBuffer buffer) {
-        long v = 0;
-        for (int shift = 0; shift < 56; shift += 7) {
-            byte b = buffer.get();
-            v |= (long) (b & 0x7F) << shift;
-            if (b >= 0) {
-                return (v >>> 1) ^ -(v & 1);
-            }
-        }
-        v |= (long) (buffer.get() & 0xFF) << 56;
-        return (v >>> 1) ^ -(v & 1);
     }
 
     /** floor(log2(1000)): the low bits below the lowest discernible value. */
