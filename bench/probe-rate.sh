@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Probe rate of one agent next to blackbox_exporter's (issue 3); see docs/PERFORMANCE.md.
 #
-#   sudo bash bench/probe-rate.sh [RATES [INTERVAL_MS [MEASURE_S [WARMUP_S]]]]
+#   sudo flock /tmp/tailprobe-bench.lock bash bench/probe-rate.sh [RATES [INTERVAL_MS [MEASURE_S [WARMUP_S]]]]
+#       (the lock: this machine is shared with other benchmarks; the script does not take it itself)
 #       (defaults "1000 2000 3000 4000 5000 10000 20000" 100 20 10)
 #
 # Everything runs in a fresh network namespace (tp-rate, loopback only), so its /proc/net counters
 # count this benchmark's connections and nothing else, and nothing leaves it:
 #   1. a TCP target (io.tailprobe.bench.ProbeRateTarget: accept and close, 16 ports);
 #   2. per offered rate, a fresh JVM running the real agent (io.tailprobe.bench.ProbeRate) with
-#      RATE × INTERVAL tcp targets, measured from its own /metrics after a warm-up;
+#      RATE × INTERVAL tcp targets, measured from its own /metrics after a warm-up, and beside it a
+#      control (io.tailprobe.bench.WakeLag: a bare thread keeping a 1 ms schedule over the same
+#      seconds), whose on-time share is the floor this machine allows any schedule;
 #   3. blackbox_exporter (Debian) with a tcp_connect module against the same target, driven by
 #      wrk -t2 -c64 for MEASURE_S seconds after a 5 s warm-up.
 # Before each measurement it waits (up to QUIET_WAIT_S, default 600) for the rest of the machine to

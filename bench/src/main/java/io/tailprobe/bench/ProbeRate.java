@@ -40,7 +40,10 @@ import org.HdrHistogram.SingleWriterRecorder;
  *       under its 1 ms bucket (p99 &lt; 1 ms exactly when that share is ≥ 99%), and the p99 the way
  *       {@code histogram_quantile} reads it from the buckets;</li>
  *   <li>beside those, the p99 and p99.9 of the same lag from the samples themselves (actual minus
- *       scheduled start, µs), which the buckets' 0.1/0.5/1 ms steps only bracket.</li>
+ *       scheduled start, µs), which the buckets' 0.1/0.5/1 ms steps only bracket;</li>
+ *   <li>and a control: how late a bare platform thread keeping a 1 ms schedule in a process of its
+ *       own ({@link WakeLag}) woke over the same seconds, the floor this machine sets under any
+ *       schedule. The step passes or fails on the agent's own lag, whatever the control says.</li>
  * </ul>
  * and the JVM's process CPU time and resident set ({@code VmRSS}) over the same window, the CPU time
  * of the target's process (PID), of every other process on the machine (others' builds compete for
@@ -90,13 +93,21 @@ public final class ProbeRate {
         AgentConfig config = AgentConfig.defaultConfig().withHttpPort(0).withTargets(targets);
         EncodingSink sink = new EncodingSink();
         Window window;
+        // The control starts first so its JVM's start-up is over before the measured window.
+        Process control = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), WakeLag.class.getName(), String.valueOf(warmupSeconds),
+                String.valueOf(measureSeconds)).redirectErrorStream(true).start();
         try (ProbeAgent agent = ProbeAgent.start(config, sink)) {
             Thread.sleep(Duration.ofSeconds(warmupSeconds));
-            Reading before = Reading.take(agent.httpPort(), sink, targetPid);
+            Reading before = Reading.take(agent.httpPort(), sink, targetPid, control.pid());
             Thread.sleep(Duration.ofSeconds(measureSeconds));
-            Reading after = Reading.take(agent.httpPort(), sink, targetPid);
-            window = new Window(rate, targetCount, intervalMillis, before, after);
+            Reading after = Reading.take(agent.httpPort(), sink, targetPid, control.pid());
+            control.getOutputStream().close();
+            String controlOutput = new String(control.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            control.waitFor();
+            window = new Window(rate, targetCount, intervalMillis, before, after, ControlLag.parse(controlOutput));
         }
+        sink.writeLagLog();
         HEADER.lines().forEach(line -> System.out.println("HEAD " + line));
         System.out.println("ROW " + window.row());
         System.out.println("COMPARE " + window.comparisonRow());
@@ -105,18 +116,47 @@ public final class ProbeRate {
         System.exit(0);
     }
 
-    /** Encodes every sample as the Kafka sink would, records its schedule lag, and acknowledges it. */
+    /**
+     * Encodes every sample as the Kafka sink would, records its schedule lag, and acknowledges it.
+     * With {@code -Dtailprobe.bench.lagLog=FILE} it also keeps every sample's scheduled start and
+     * lag (µs) and writes them to FILE at the end, one "scheduledMicros lagMicros target" line each,
+     * to see whether late probes come alone or in stretches.
+     */
     private static final class EncodingSink implements SampleSink {
+        private static final int LAG_LOG_CAPACITY = 4_000_000;
         private final SingleWriterRecorder lagMicros = new SingleWriterRecorder(3);
         private final LongAdder encodedBytes = new LongAdder();
+        private final String lagLogFile = System.getProperty("tailprobe.bench.lagLog");
+        private final long[] logged = lagLogFile == null ? null : new long[2 * LAG_LOG_CAPACITY];
+        private final String[] loggedTargets = lagLogFile == null ? null : new String[LAG_LOG_CAPACITY];
+        private int loggedCount;
 
         @Override
         public void send(LatencySample sample, SendCallback done) {
             String key = SeriesKey.of(sample).encode();
             byte[] value = Topics.sampleSerde().serializer().serialize(Topics.SAMPLES, sample);
             encodedBytes.add(key.length() + value.length);
-            lagMicros.recordValue(Math.max(0, sample.getActualStartMicros() - sample.getScheduledStartMicros()));
+            long lag = Math.max(0, sample.getActualStartMicros() - sample.getScheduledStartMicros());
+            lagMicros.recordValue(lag);
+            if (logged != null && loggedCount < LAG_LOG_CAPACITY) {
+                logged[2 * loggedCount] = sample.getScheduledStartMicros();
+                logged[2 * loggedCount + 1] = lag;
+                loggedTargets[loggedCount++] = sample.getTarget();
+            }
             done.onCompletion(null);
+        }
+
+        /** Writes the lag log, if one was asked for; called after the agent stopped. */
+        void writeLagLog() throws IOException {
+            if (logged == null) {
+                return;
+            }
+            StringBuilder text = new StringBuilder(loggedCount * 32);
+            for (int i = 0; i < loggedCount; i++) {
+                text.append(logged[2 * i]).append(' ').append(logged[2 * i + 1]).append(' ')
+                        .append(loggedTargets[i]).append('\n');
+            }
+            Files.writeString(Path.of(lagLogFile), text);
         }
 
         /** The lags recorded since the last call. */
@@ -126,18 +166,21 @@ public final class ProbeRate {
     }
 
     /** Everything read at one end of the measured window. */
-    private record Reading(long nanoTime, long processCpuNanos, long systemCpuNanos, long targetCpuNanos, long machineBusyNanos, long gcMillis,
-                           AgentFigures agent, Map<String, Long> tcp, Histogram lagMicrosSinceLast) {
-        static Reading take(int httpPort, EncodingSink sink, long targetPid) throws IOException, InterruptedException {
+    private record Reading(long nanoTime, long processCpuNanos, long systemCpuNanos, long targetCpuNanos, long controlCpuNanos,
+                           long machineBusyNanos, long gcMillis,
+                           AgentFigures agent, Map<String, Long> tcp, Histogram lagMicrosSinceLast,
+                           Map<String, Long> agentRunQueueWaitNanos, Map<String, Long> targetRunQueueWaitNanos) {
+        static Reading take(int httpPort, EncodingSink sink, long targetPid, long controlPid)
+                throws IOException, InterruptedException {
             AgentFigures figures = AgentFigures.scrape(httpPort);
             Histogram lags = sink.lagsSinceLastCall();
             OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             long gcMillis = ManagementFactory.getGarbageCollectorMXBeans().stream()
                     .mapToLong(GarbageCollectorMXBean::getCollectionTime).sum();
             return new Reading(System.nanoTime(), os.getProcessCpuTime(), systemCpuNanosOfProcess("self"),
-                    cpuNanosOfProcess(targetPid),
+                    cpuNanosOfProcess(targetPid), cpuNanosOfProcessIfAlive(controlPid),
                     busyNanosOfMachine(), gcMillis,
-                    figures, tcpCounters(), lags);
+                    figures, tcpCounters(), lags, runQueueWaitNanos("self"), runQueueWaitNanos(String.valueOf(targetPid)));
         }
     }
 
@@ -181,7 +224,23 @@ public final class ProbeRate {
         }
     }
 
-    private record Window(int offeredRate, int targets, long intervalMillis, Reading before, Reading after) {
+    /** What {@link WakeLag} saw over (about) the same seconds: the share of its 1 ms slots started within 1 ms, p99 µs. */
+    private record ControlLag(double withinOneMilliPercent, long p99Micros, String line) {
+        static ControlLag parse(String output) {
+            String line = output.lines().filter(l -> l.startsWith("WAKELAG ")).findFirst().orElse(null);
+            if (line == null) {
+                return new ControlLag(Double.NaN, -1, "control failed: " + output.strip());
+            }
+            Map<String, String> fields = new TreeMap<>();
+            for (String field : line.substring("WAKELAG ".length()).split(" ")) {
+                fields.put(field.substring(0, field.indexOf('=')), field.substring(field.indexOf('=') + 1));
+            }
+            return new ControlLag(Double.parseDouble(fields.get("within1ms")), Long.parseLong(fields.get("p99")), line);
+        }
+    }
+
+    private record Window(int offeredRate, int targets, long intervalMillis, Reading before, Reading after,
+                          ControlLag control) {
         double seconds() {
             return (after.nanoTime() - before.nanoTime()) / 1e9;
         }
@@ -241,9 +300,14 @@ public final class ProbeRate {
             return (after.targetCpuNanos() - before.targetCpuNanos()) / 1e9 / seconds();
         }
 
+        double controlCpuCores() {
+            return (after.controlCpuNanos() - before.controlCpuNanos()) / 1e9 / seconds();
+        }
+
         /** Every other process on the machine: the build next door shares these cores with the benchmark. */
         double otherCpuCores() {
-            return (after.machineBusyNanos() - before.machineBusyNanos()) / 1e9 / seconds() - cpuCores() - targetCpuCores();
+            return (after.machineBusyNanos() - before.machineBusyNanos()) / 1e9 / seconds() - cpuCores() - targetCpuCores()
+                    - controlCpuCores();
         }
 
         double connectsPerSecond() {
@@ -258,10 +322,11 @@ public final class ProbeRate {
             Histogram lags = after.lagMicrosSinceLast();
             double cpu = cpuCores();
             return String.format(Locale.ROOT,
-                    "| %,d | %,d × %d ms | %,.0f | %,.0f | %,.0f | %,.0f | %.2f%% | %,.0f | %,d | %,d | %.2f | %.1f | %,.0f | %.2f | %.2f | %,.0f | %s |",
+                    "| %,d | %,d × %d ms | %,.0f | %,.0f | %,.0f | %,.0f | %.2f%% | %,.0f | %,d | %,d | %.2f%% | %,d | %.2f | %.1f | %,.0f | %.2f | %.2f | %,.0f | %s |",
                     offeredRate, targets, intervalMillis, okRate(), failedRate(),
                     after.agent().slotsSkipped() - before.agent().slotsSkipped(), droppedRate(), 100 * shareWithinLagBound(),
                     p99LagMicrosFromBuckets(), lags.getValueAtPercentile(99), lags.getValueAtPercentile(99.9),
+                    control.withinOneMilliPercent(), control.p99Micros(),
                     cpu, cpu * 1e6 / (okRate() + failedRate()), rssMebibytes(), targetCpuCores(), otherCpuCores(),
                     connectsPerSecond(), passed() ? "yes" : "no");
         }
@@ -277,21 +342,37 @@ public final class ProbeRate {
         String details() {
             return String.format(Locale.ROOT,
                     "# %.1f s window: lag buckets %s; samples' lag p50 %d µs, max %d µs; agent CPU %.0f%% in the kernel; GC %d ms; "
-                            + "listen overflows %d, failed connects %d; JDK %s, %d cores",
+                            + "listen overflows %d, failed connects %d; JDK %s, %d cores; "
+                            + "run-queue wait ms/s of the agent's threads %s, of the target's %s; control (%.2f cores): %s",
                     seconds(), lagBuckets(), after.lagMicrosSinceLast().getValueAtPercentile(50),
                     after.lagMicrosSinceLast().getMaxValue(),
                     100.0 * (after.systemCpuNanos() - before.systemCpuNanos()) / (after.processCpuNanos() - before.processCpuNanos()),
                     after.gcMillis() - before.gcMillis(),
                     after.tcp().get("ListenOverflows") - before.tcp().get("ListenOverflows"),
                     after.tcp().get("AttemptFails") - before.tcp().get("AttemptFails"), Runtime.version(),
-                    Runtime.getRuntime().availableProcessors());
+                    Runtime.getRuntime().availableProcessors(),
+                    waitPerSecond(before.agentRunQueueWaitNanos(), after.agentRunQueueWaitNanos()),
+                    waitPerSecond(before.targetRunQueueWaitNanos(), after.targetRunQueueWaitNanos()),
+                    controlCpuCores(), control.line());
+        }
+
+        /** Milliseconds a second each group of threads spent runnable but waiting for a CPU, largest first. */
+        private String waitPerSecond(Map<String, Long> before, Map<String, Long> after) {
+            StringBuilder text = new StringBuilder("{");
+            after.entrySet().stream()
+                    .map(e -> Map.entry(e.getKey(), (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1e6 / seconds()))
+                    .filter(e -> e.getValue() >= 0.05)
+                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                    .forEach(e -> text.append(text.length() > 1 ? ", " : "").append(e.getKey()).append('=')
+                            .append(String.format(Locale.ROOT, "%.1f", e.getValue())));
+            return text.append('}').toString();
         }
     }
 
     /** The table's header, matching {@link Window#row()}. */
     private static final String HEADER = """
-            | offered probes/s | targets × interval | OK probes/s | failed/s | slots skipped | samples dropped/s | lag ≤ 1 ms | p99 lag µs (buckets) | p99 lag µs (samples) | p99.9 lag µs (samples) | agent CPU (cores) | CPU µs/probe | agent RSS MiB | target CPU (cores) | other processes' CPU (cores) | TCP connects/s (netns) | passed |
-            |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|""";
+            | offered probes/s | targets × interval | OK probes/s | failed/s | slots skipped | samples dropped/s | lag ≤ 1 ms | p99 lag µs (buckets) | p99 lag µs (samples) | p99.9 lag µs (samples) | control: wakes ≤ 1 ms | control p99 µs | agent CPU (cores) | CPU µs/probe | agent RSS MiB | target CPU (cores) | other processes' CPU (cores) | TCP connects/s (netns) | passed |
+            |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|""";
 
     /** VmRSS of this process in MiB. */
     private static double rssMebibytes() {
@@ -313,9 +394,41 @@ public final class ProbeRate {
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NANOS_PER_TICK;
     }
 
+    /** Like {@link #cpuNanosOfProcess}, 0 once the process has ended. */
+    private static long cpuNanosOfProcessIfAlive(long pid) {
+        try {
+            return cpuNanosOfProcess(pid);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     /** The system (kernel) part of a process's CPU time so far (stime). */
     private static long systemCpuNanosOfProcess(String pid) throws IOException {
         return Long.parseLong(statFields(pid)[12]) * NANOS_PER_TICK;
+    }
+
+    /**
+     * Per group of threads of a process (the thread name without its digits, as the kernel keeps it:
+     * 15 characters), the time they spent runnable but waiting for a CPU so far: the second field of
+     * {@code /proc/PID/task/TID/schedstat}. Threads that ended meanwhile drop out.
+     */
+    private static Map<String, Long> runQueueWaitNanos(String pid) {
+        Map<String, Long> byGroup = new TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String group = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+", "#");
+                    long wait = Long.parseLong(Files.readString(task.resolve("schedstat")).trim().split(" ")[1]);
+                    byGroup.merge(group, wait, Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended while being read
+                }
+            }
+        } catch (IOException e) {
+            return byGroup;
+        }
+        return byGroup;
     }
 
     /** The fields of /proc/PID/stat after the command name, from the state (field 3) on. */
