@@ -10,8 +10,11 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TransactionAbortableException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +49,13 @@ public final class Aggregator implements AutoCloseable {
                 InputLag.of(app::get, config.topics().samples()),
                 new KafkaTaskHistory(properties, config.topics().samples())), properties);
         app.set(streams);
+        streams.setUncaughtExceptionHandler(failure -> {
+            StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse response = onStreamThreadFailure(failure);
+            if (response == StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD) {
+                metrics.threadReplaced();
+            }
+            return response;
+        });
         metrics.lag(() -> recordsLagMax(streams));
         Javalin http = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
@@ -80,6 +90,25 @@ public final class Aggregator implements AutoCloseable {
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replicationFactor());
         props.putAll(KafkaSettings.toProperties(config.kafka()));
         return props;
+    }
+
+    /**
+     * What a stream thread's failure does: a thread that failed because the broker was out of reach
+     * for longer than the producer waits (a send's metadata timeout during a 60 s outage, and the
+     * transaction it aborted) is replaced, and its tasks start again from their last commit, as after a
+     * restart (exactly once: the open transaction was aborted); anything else stops the aggregator, whose
+     * {@code /health} then answers 503 and whose supervisor restarts it.
+     */
+    static StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RetriableException || cause instanceof TransactionAbortableException) {
+                LOG.warn("a stream thread failed while the broker was out of reach ({}); replacing it, its tasks "
+                        + "start again from their last commit", cause.toString());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+        }
+        LOG.error("a stream thread failed; stopping the aggregator", failure);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
 
     public KafkaStreams.State state() {

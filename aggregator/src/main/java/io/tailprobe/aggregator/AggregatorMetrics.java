@@ -11,12 +11,14 @@ import java.util.function.DoubleSupplier;
 /**
  * Counters shared by every stream thread of one aggregator, and their Prometheus view:
  * {@code tailprobe_aggregator_samples_total}, {@code tailprobe_aggregator_windows_emitted_total},
- * {@code tailprobe_aggregator_dead_letters_total{reason}} and, once the streams run,
+ * {@code tailprobe_aggregator_dead_letters_total{reason}}, {@code tailprobe_aggregator_stream_threads_replaced_total}
+ * and, once the streams run,
  * {@code tailprobe_aggregator_records_lag_max} (samples not yet read, worst partition).
  */
 public final class AggregatorMetrics {
     private final LongAdder samplesIn = new LongAdder();
     private final LongAdder windowsEmitted = new LongAdder();
+    private final LongAdder threadsReplaced = new LongAdder();
     private final Map<DeadLetterReason, LongAdder> deadLetters = new EnumMap<>(DeadLetterReason.class);
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
@@ -40,6 +42,11 @@ public final class AggregatorMetrics {
                 .labelNames("reason")
                 .callback(cb -> deadLetters.forEach((reason, count) -> cb.call(count.sum(), reason.header())))
                 .register(registry);
+        CounterWithCallback.builder()
+                .name("tailprobe_aggregator_stream_threads_replaced_total")
+                .help("Stream threads that failed while the broker was out of reach and were replaced")
+                .callback(cb -> cb.call(threadsReplaced.sum()))
+                .register(registry);
     }
 
     /** Exposes the consumer lag once the Kafka Streams client exists. */
@@ -57,6 +64,14 @@ public final class AggregatorMetrics {
 
     void windowEmitted() {
         windowsEmitted.increment();
+    }
+
+    void threadReplaced() {
+        threadsReplaced.increment();
+    }
+
+    public long threadsReplaced() {
+        return threadsReplaced.sum();
     }
 
     void deadLetter(DeadLetterReason reason) {
