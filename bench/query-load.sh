@@ -90,97 +90,97 @@ SERVER=
 stop_server() { [[ -n $SERVER ]] && { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }; SERVER=; }
 trap stop_server EXIT
 for GC in ${GCS:-g1}; do
-case $GC in
-  g1) GC_OPTS=(-XX:+UseG1GC) ;;
-  zgc) GC_OPTS=(-XX:+UseZGC) ;;
-  *) echo "query-load: GCS takes g1 and zgc, not $GC" >&2; exit 2 ;;
-esac
-for VERSION in $CODE; do
-  CLASSPATH="bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar"
-  if [[ $VERSION == before ]]; then
-    CLASSPATH="$CLASSPATH:bench/target/base/query-api/target/$API_JAR"
-  fi
-  CLASSPATH="$CLASSPATH:$(ls bench/target/dependency/*.jar | grep -v "/$API_JAR\$" | tr '\n' ':')bench/target/dependency/$API_JAR"
-  VERSION_QUERIES=$QUERIES
-  [[ $VERSION == before ]] && VERSION_QUERIES=$BEFORE_QUERIES
-  LIVE_ARG=()
-  [[ " $VERSION_QUERIES " == *" live"* ]] && LIVE_ARG=(live)
-  rm -f "$LOG" # the previous server's READY line must not be taken for this one's
-  "$JAVA" -Xmx2g "${GC_OPTS[@]}" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
-      -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CLASSPATH" \
-      io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" "${LIVE_ARG[@]}" > "$LOG" 2>&1 &
-  SERVER=$!
-  until grep -q '^READY ' "$LOG"; do
-    kill -0 "$SERVER" 2>/dev/null || { cat "$LOG"; echo "query-load: the server stopped" >&2; exit 1; }
-    sleep 2
-  done
-  if [[ $VERSION == before ]]; then
-    echo "== code=before ($(cat bench/target/base/REVISION 2>/dev/null || echo "unknown revision")), gc=$GC"
-  else
-    echo "== code=after ($(git rev-parse --short HEAD)$( [[ -n $(git status --porcelain -- query-api) ]] && echo ' + uncommitted changes'); built $(date -u -r bench/target/dependency/$API_JAR +%H:%M:%SZ)), gc=$GC"
-  fi
-  grep -v '^  series-' "$LOG" | grep -v '^READY' || true
-  END_MILLIS=$(sed -n 's/^READY END_MILLIS=//p' "$LOG")
-  export SERIES END_MILLIS
-  URL="http://localhost:$PORT"
-  echo "one 7-day answer: $(curl -s "$URL/api/v1/percentiles?target=series-042&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS" | cut -c1-400)"
-  # every series' answers, to hold the versions to the same bytes
-  rm -f "$DATA/answers-$VERSION.json"
-  for S in $(seq -f "%03g" 0 $((SERIES - 1))); do
-    curl -s "$URL/api/v1/percentiles?target=series-$S&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS"; echo
-    curl -s "$URL/api/v1/percentiles?target=series-$S&probe=tcp&from=$((END_MILLIS - 10000))&to=$END_MILLIS"; echo
-  done > "$DATA/answers-$VERSION.json"
-  if [[ " $CODE " == *" before "* && " $CODE " == *" after "* && -f $DATA/answers-before.json && -f $DATA/answers-after.json
-        && $VERSION == $(tr ' ' '\n' <<< "$CODE" | grep . | tail -1) ]]; then
-    cmp -s "$DATA/answers-before.json" "$DATA/answers-after.json" && echo "answers of every series: before and after identical" \
-      || { echo "query-load: the answers differ (diff $DATA/answers-before.json $DATA/answers-after.json)" >&2; exit 1; }
-  fi
-  for QUERY in $VERSION_QUERIES; do
-    export QUERY
-    TARGET=$URL
-    [[ $QUERY == hello ]] && TARGET="http://localhost:$((PORT + 1))"
-    SPEED=$DEFAULT_LIVE_SPEED
-    [[ $QUERY == live@* ]] && SPEED=${QUERY#live@}
-    if [[ $QUERY == live* ]]; then
-      # the writer starts 10 s before the warm-up, so the warm-up already sees windows arrive
-      read -r LIVE_SIM_MILLIS LIVE_WALL_MILLIS _ < <(curl -s -X POST "http://localhost:$((PORT + 1))/live/start?speed=$SPEED")
-      LIVE_SPEED=$SPEED
-      export LIVE_SIM_MILLIS LIVE_WALL_MILLIS LIVE_SPEED
-      echo "live writer: from $(date -u -d @$((LIVE_SIM_MILLIS / 1000)) +%FT%TZ) at $SPEED simulated s per s"
-      sleep 10
+  case $GC in
+    g1) GC_OPTS=(-XX:+UseG1GC) ;;
+    zgc) GC_OPTS=(-XX:+UseZGC) ;;
+    *) echo "query-load: GCS takes g1 and zgc, not $GC" >&2; exit 2 ;;
+  esac
+  for VERSION in $CODE; do
+    CLASSPATH="bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar"
+    if [[ $VERSION == before ]]; then
+      CLASSPATH="$CLASSPATH:bench/target/base/query-api/target/$API_JAR"
     fi
-    wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$TARGET" > /dev/null   # warm-up: JIT, caches
-    wait_idle
-    [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.start name=measured settings=profile \
-        filename="$DATA/query-api-$VERSION-$GC-${QUERY/@/-}.jfr" > /dev/null
-    LIVE_BEFORE=
-    [[ $QUERY == live* ]] && LIVE_BEFORE=$(curl -s "http://localhost:$((PORT + 1))/live/status")
-    BEFORE=$(ticks "$SERVER")
-    OUT=$(mktemp)
-    wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/query-load.lua "$TARGET" > "$OUT" &
-    WRK=$!
-    # wrk's own CPU, read from /proc just before it exits (it sleeps through its duration first)
-    WRK_TICKS=0
-    while kill -0 "$WRK" 2>/dev/null; do
-      WRK_TICKS=$(ticks "$WRK" 2>/dev/null || echo "$WRK_TICKS")
-      sleep 0.2
+    CLASSPATH="$CLASSPATH:$(ls bench/target/dependency/*.jar | grep -v "/$API_JAR\$" | tr '\n' ':')bench/target/dependency/$API_JAR"
+    VERSION_QUERIES=$QUERIES
+    [[ $VERSION == before ]] && VERSION_QUERIES=$BEFORE_QUERIES
+    LIVE_ARG=()
+    [[ " $VERSION_QUERIES " == *" live"* ]] && LIVE_ARG=(live)
+    rm -f "$LOG" # the previous server's READY line must not be taken for this one's
+    "$JAVA" -Xmx2g "${GC_OPTS[@]}" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CLASSPATH" \
+        io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" "${LIVE_ARG[@]}" > "$LOG" 2>&1 &
+    SERVER=$!
+    until grep -q '^READY ' "$LOG"; do
+      kill -0 "$SERVER" 2>/dev/null || { cat "$LOG"; echo "query-load: the server stopped" >&2; exit 1; }
+      sleep 2
     done
-    wait "$WRK" || true
-    AFTER=$(ticks "$SERVER")
-    LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-    [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.stop name=measured > /dev/null
-    RESULT=$(grep "^RESULT" "$OUT"); rm -f "$OUT"
-    REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
-    LIVE_FIGURES=
-    if [[ $QUERY == live* ]]; then
-      # what the writer did in the measured seconds; its CPU (and its producer thread's) is in the server's
-      LIVE_AFTER=$(curl -s "http://localhost:$((PORT + 1))/live/status")
-      curl -s -X POST "http://localhost:$((PORT + 1))/live/stop" > /dev/null
-      field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<< "$2"; }
-      LIVE_FIGURES=" live_speed=$SPEED live_windows=$(( $(field windows "$LIVE_AFTER") - $(field windows "$LIVE_BEFORE") )) live_writer_cpu_ms=$(( $(field cpu_ms "$LIVE_AFTER") - $(field cpu_ms "$LIVE_BEFORE") )) live_sim_seconds=$(( ($(field next_window "$LIVE_AFTER") - $(field next_window "$LIVE_BEFORE")) / 1000 ))"
+    if [[ $VERSION == before ]]; then
+      echo "== code=before ($(cat bench/target/base/REVISION 2>/dev/null || echo "unknown revision")), gc=$GC"
+    else
+      echo "== code=after ($(git rev-parse --short HEAD)$( [[ -n $(git status --porcelain -- query-api) ]] && echo ' + uncommitted changes'); built $(date -u -r bench/target/dependency/$API_JAR +%H:%M:%SZ)), gc=$GC"
     fi
-    echo "$RESULT code=$VERSION gc=$GC server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS")$LIVE_FIGURES load_average=\"$LOAD\""
+    grep -v '^  series-' "$LOG" | grep -v '^READY' || true
+    END_MILLIS=$(sed -n 's/^READY END_MILLIS=//p' "$LOG")
+    export SERIES END_MILLIS
+    URL="http://localhost:$PORT"
+    echo "one 7-day answer: $(curl -s "$URL/api/v1/percentiles?target=series-042&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS" | cut -c1-400)"
+    # every series' answers, to hold the versions to the same bytes
+    rm -f "$DATA/answers-$VERSION.json"
+    for S in $(seq -f "%03g" 0 $((SERIES - 1))); do
+      curl -s "$URL/api/v1/percentiles?target=series-$S&probe=tcp&from=$((END_MILLIS - DAYS * 86400000))&to=$END_MILLIS"; echo
+      curl -s "$URL/api/v1/percentiles?target=series-$S&probe=tcp&from=$((END_MILLIS - 10000))&to=$END_MILLIS"; echo
+    done > "$DATA/answers-$VERSION.json"
+    if [[ " $CODE " == *" before "* && " $CODE " == *" after "* && -f $DATA/answers-before.json && -f $DATA/answers-after.json
+          && $VERSION == $(tr ' ' '\n' <<< "$CODE" | grep . | tail -1) ]]; then
+      cmp -s "$DATA/answers-before.json" "$DATA/answers-after.json" && echo "answers of every series: before and after identical" \
+        || { echo "query-load: the answers differ (diff $DATA/answers-before.json $DATA/answers-after.json)" >&2; exit 1; }
+    fi
+    for QUERY in $VERSION_QUERIES; do
+      export QUERY
+      TARGET=$URL
+      [[ $QUERY == hello ]] && TARGET="http://localhost:$((PORT + 1))"
+      SPEED=$DEFAULT_LIVE_SPEED
+      [[ $QUERY == live@* ]] && SPEED=${QUERY#live@}
+      if [[ $QUERY == live* ]]; then
+        # the writer starts 10 s before the warm-up, so the warm-up already sees windows arrive
+        read -r LIVE_SIM_MILLIS LIVE_WALL_MILLIS _ < <(curl -s -X POST "http://localhost:$((PORT + 1))/live/start?speed=$SPEED")
+        LIVE_SPEED=$SPEED
+        export LIVE_SIM_MILLIS LIVE_WALL_MILLIS LIVE_SPEED
+        echo "live writer: from $(date -u -d @$((LIVE_SIM_MILLIS / 1000)) +%FT%TZ) at $SPEED simulated s per s"
+        sleep 10
+      fi
+      wrk -t2 -c"$CONNECTIONS" -d10s --timeout 30s -s bench/query-load.lua "$TARGET" > /dev/null   # warm-up: JIT, caches
+      wait_idle
+      [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.start name=measured settings=profile \
+          filename="$DATA/query-api-$VERSION-$GC-${QUERY/@/-}.jfr" > /dev/null
+      LIVE_BEFORE=
+      [[ $QUERY == live* ]] && LIVE_BEFORE=$(curl -s "http://localhost:$((PORT + 1))/live/status")
+      BEFORE=$(ticks "$SERVER")
+      OUT=$(mktemp)
+      wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/query-load.lua "$TARGET" > "$OUT" &
+      WRK=$!
+      # wrk's own CPU, read from /proc just before it exits (it sleeps through its duration first)
+      WRK_TICKS=0
+      while kill -0 "$WRK" 2>/dev/null; do
+        WRK_TICKS=$(ticks "$WRK" 2>/dev/null || echo "$WRK_TICKS")
+        sleep 0.2
+      done
+      wait "$WRK" || true
+      AFTER=$(ticks "$SERVER")
+      LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+      [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.stop name=measured > /dev/null
+      RESULT=$(grep "^RESULT" "$OUT"); rm -f "$OUT"
+      REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
+      LIVE_FIGURES=
+      if [[ $QUERY == live* ]]; then
+        # what the writer did in the measured seconds; its CPU (and its producer thread's) is in the server's
+        LIVE_AFTER=$(curl -s "http://localhost:$((PORT + 1))/live/status")
+        curl -s -X POST "http://localhost:$((PORT + 1))/live/stop" > /dev/null
+        field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<< "$2"; }
+        LIVE_FIGURES=" live_speed=$SPEED live_windows=$(( $(field windows "$LIVE_AFTER") - $(field windows "$LIVE_BEFORE") )) live_writer_cpu_ms=$(( $(field cpu_ms "$LIVE_AFTER") - $(field cpu_ms "$LIVE_BEFORE") )) live_sim_seconds=$(( ($(field next_window "$LIVE_AFTER") - $(field next_window "$LIVE_BEFORE")) / 1000 ))"
+      fi
+      echo "$RESULT code=$VERSION gc=$GC server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS")$LIVE_FIGURES load_average=\"$LOAD\""
+    done
+    stop_server
   done
-  stop_server
-done
 done

@@ -37,6 +37,8 @@ final class LatencyCounts {
     private int[] denseInts;
     private int[] sparseIndexes;
     private int[] sparseCounts;
+    /** A {@link #compact} copy: shared by a cache, so never added to. */
+    private boolean compactCopy;
     private int offset;
     private int lowestIndex = Integer.MAX_VALUE;
     private int highestIndex = -1;
@@ -110,6 +112,7 @@ final class LatencyCounts {
      */
     LatencyCounts compact() {
         LatencyCounts copy = new LatencyCounts();
+        copy.compactCopy = true;
         if (total > 0) {
             int from = lowestIndex - offset;
             int to = highestIndex - offset;
@@ -156,9 +159,8 @@ final class LatencyCounts {
 
     /** How the counts are held: "open", or a compact copy's "sparse ints", "dense ints" or "dense longs". */
     String form() {
-        return sparseIndexes != null ? "sparse ints" : denseInts != null ? "dense ints"
-                : total > 0 && counts.length == highestIndex - lowestIndex + 1 && offset == lowestIndex ? "dense longs"
-                : "open";
+        return !compactCopy ? "open" : sparseIndexes != null ? "sparse ints" : denseInts != null ? "dense ints"
+                : "dense longs";
     }
 
     long count() {
@@ -214,7 +216,7 @@ final class LatencyCounts {
     }
 
     private void requireOpen() {
-        if (denseInts != null || sparseIndexes != null) {
+        if (compactCopy) {
             throw new IllegalStateException("a compact copy is not added to");
         }
     }

@@ -1,6 +1,7 @@
 package io.tailprobe.query.percentile;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tailprobe.query.TestWindows;
 import io.tailprobe.schemas.LatencyHistograms;
@@ -95,6 +96,8 @@ class LatencyCountsTest {
                 continue;
             }
             forms.add(compact.form());
+            assertThatThrownBy(() -> compact.add(open)).as("a kept copy is shared: never added to")
+                    .isInstanceOf(IllegalStateException.class);
             assertThat(compact.summary(QUANTILES)).as("round %d, %s", round, compact.form())
                     .isEqualTo(open.summary(QUANTILES));
             assertThat(new LatencyCounts().add(compact).add(compact).summary(QUANTILES)).as("round %d", round)
