@@ -45,11 +45,18 @@ final class LatencyCounts {
     private long total;
     private Long exactMinNanos;
     private Long exactMaxNanos;
+    /** The buckets {@link #expect}ed and not yet made room for. */
+    private int expectedLowIndex = Integer.MAX_VALUE;
+    private int expectedHighIndex = -1;
 
-    /** Adds {@code latency} of {@code window}: its buckets, straight from the encoded bytes, and its exact extremes. */
+    /**
+     * Adds {@code latency} of {@code window}: its buckets, straight from the encoded bytes, and its exact
+     * extremes. The array grows once for the window, to the buckets of its exact extremes where it has them.
+     */
     LatencyCounts add(WindowedHistogram window, Latency latency) {
         ByteBuffer encoded = latency.histogram(window);
         if (encoded != null && encoded.hasRemaining()) {
+            expect(window, latency);
             LatencyHistograms.forEachBucket(encoded, this::addBucket);
         }
         addExtremes(latency.exactMinNanos(window), latency.exactMaxNanos(window));
@@ -87,14 +94,32 @@ final class LatencyCounts {
     }
 
     /**
-     * Makes room for the buckets {@code lowIndex..highIndex} at once, so adding many sums of known
-     * extent grows the array once instead of step by step.
+     * Says that buckets {@code lowIndex..highIndex} are coming: the array is sized for them when it is
+     * next made or grown, so adding many sums or windows of known extent allocates it once instead of
+     * growing it step by step (a bucket outside still grows it, so this is only ever a hint).
      */
-    LatencyCounts reserve(int lowIndex, int highIndex) {
+    LatencyCounts expect(int lowIndex, int highIndex) {
+        requireOpen();
         if (lowIndex <= highIndex) {
-            include(lowIndex, highIndex);
+            expectedLowIndex = Math.min(expectedLowIndex, lowIndex);
+            expectedHighIndex = Math.max(expectedHighIndex, highIndex);
         }
         return this;
+    }
+
+    /** As {@link #expect(int, int)}, for the buckets of {@code window}'s exact extremes of {@code latency}, where it has them. */
+    LatencyCounts expect(WindowedHistogram window, Latency latency) {
+        Long minNanos = latency.exactMinNanos(window);
+        Long maxNanos = latency.exactMaxNanos(window);
+        if (minNanos != null && maxNanos != null && minNanos >= 0) {
+            expect(LatencyHistograms.countsIndex(minNanos), LatencyHistograms.countsIndex(maxNanos));
+        }
+        return this;
+    }
+
+    /** As {@link #expect(int, int)}, for the buckets {@code other} holds. */
+    LatencyCounts expect(LatencyCounts other) {
+        return other.total > 0 ? expect(other.lowestIndex, other.highestIndex) : this;
     }
 
     int lowestIndex() {
@@ -191,6 +216,12 @@ final class LatencyCounts {
     /** Grows the array to hold buckets lowIndex..highIndex, with slack on the side it grows so growing stays rare. */
     private void include(int lowIndex, int highIndex) {
         requireOpen();
+        if (expectedLowIndex <= expectedHighIndex) {
+            lowIndex = Math.min(lowIndex, expectedLowIndex);
+            highIndex = Math.max(highIndex, expectedHighIndex);
+            expectedLowIndex = Integer.MAX_VALUE;
+            expectedHighIndex = -1;
+        }
         if (counts.length == 0) {
             counts = new long[Math.max(highIndex - lowIndex + 1, 64)];
             offset = Math.max(0, lowIndex - (counts.length - (highIndex - lowIndex + 1)) / 2);

@@ -172,16 +172,8 @@ public final class PercentileService {
     /** One latency of the cover's runs and windows added up, its array sized once for the runs. */
     private static LatencyCounts merge(Latency latency, SeriesMatch.Cover cover) {
         LatencyCounts merged = new LatencyCounts();
-        int lowest = Integer.MAX_VALUE;
-        int highest = -1;
-        for (RunSum run : cover.runs()) {
-            LatencyCounts counts = run.latencies().get(latency);
-            if (counts.count() > 0) {
-                lowest = Math.min(lowest, counts.lowestIndex());
-                highest = Math.max(highest, counts.highestIndex());
-            }
-        }
-        merged.reserve(lowest, highest);
+        cover.runs().forEach(run -> merged.expect(run.latencies().get(latency)));
+        cover.windows().forEach(window -> merged.expect(window, latency));
         cover.runs().forEach(run -> merged.add(run.latencies().get(latency)));
         cover.windows().forEach(window -> merged.add(window, latency));
         return merged;

@@ -2,10 +2,10 @@ package io.tailprobe.query.percentile;
 
 import io.tailprobe.schemas.WindowedHistogram;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -25,7 +25,7 @@ record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, lon
         long[] starts = new long[windows.size()];
         long[] ends = new long[windows.size()];
         long samples = 0;
-        Map<String, Long> outcomes = new TreeMap<>();
+        Map<String, Long> outcomes = new HashMap<>();
         for (int i = 0; i < windows.size(); i++) {
             WindowedHistogram window = windows.get(i);
             starts[i] = window.getWindowStartMillis();
@@ -36,6 +36,7 @@ record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, lon
         Map<Latency, LatencyCounts> sums = new LinkedHashMap<>();
         for (Latency latency : latencies) {
             LatencyCounts counts = new LatencyCounts();
+            windows.forEach(window -> counts.expect(window, latency));
             windows.forEach(window -> counts.add(window, latency));
             sums.put(latency, counts.compact());
         }
@@ -57,7 +58,7 @@ record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, lon
         long[] starts = new long[windows];
         long[] ends = new long[windows];
         long samples = 0;
-        Map<String, Long> outcomes = new TreeMap<>();
+        Map<String, Long> outcomes = new HashMap<>();
         int w = 0;
         for (Piece piece : pieces) {
             switch (piece) {
@@ -81,15 +82,12 @@ record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, lon
         Map<Latency, LatencyCounts> sums = new LinkedHashMap<>();
         for (Latency latency : latencies) {
             LatencyCounts counts = new LatencyCounts();
-            int lowest = Integer.MAX_VALUE;
-            int highest = -1;
             for (Piece piece : pieces) {
-                if (piece instanceof RunSum sum && sum.latencies.get(latency).count() > 0) {
-                    lowest = Math.min(lowest, sum.latencies.get(latency).lowestIndex());
-                    highest = Math.max(highest, sum.latencies.get(latency).highestIndex());
+                switch (piece) {
+                    case RunSum sum -> counts.expect(sum.latencies.get(latency));
+                    case Piece.Windows read -> read.windows().forEach(window -> counts.expect(window, latency));
                 }
             }
-            counts.reserve(lowest, highest);
             for (Piece piece : pieces) {
                 switch (piece) {
                     case RunSum sum -> counts.add(sum.latencies.get(latency));

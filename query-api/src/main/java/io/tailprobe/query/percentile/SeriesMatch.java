@@ -259,7 +259,7 @@ public final class SeriesMatch {
             return List.of(sum);
         }
         List<Piece> pieces = new ArrayList<>();
-        pieces(series, resolutionSeconds, fromMillis, toMillis, runWindows, 0, runs, pieces);
+        pieces(series, resolutionSeconds, fromMillis, toMillis, runWindows, runs, pieces);
         if (pieces.size() > 1 && runs.cache().admit(key)) {
             sum = RunSum.combine(version, pieces, runs.latencies());
             runs.cache().put(key, sum);
@@ -270,47 +270,92 @@ public final class SeriesMatch {
 
     /**
      * Cuts {@code [fromMillis, toMillis)} of one resolution into whole aligned runs of
-     * {@code runWindows[level]} windows (their sums: kept, or built and kept when asked for before, or
-     * else their windows) and the pieces around them, cut again at the next level, or read window by
-     * window past the last; in time order, so the pieces' windows are those one range read gives, in
-     * the same order.
+     * {@code runWindows[level]} windows and the stretches around them, cut again at the next level, or
+     * left as loose windows past the last ({@link #cut}); then each run comes as its kept sum, and the
+     * rest is read with one range scan per stretch between kept sums: a missed run's windows are its
+     * piece, or its sum, built and kept, when it was asked for before. In time order, so the pieces'
+     * windows are those one range read gives, in the same order.
      */
     private void pieces(SeriesKey series, int resolutionSeconds, long fromMillis, long toMillis, int[] runWindows,
-                        int level, Runs runs, List<Piece> pieces) {
+                        Runs runs, List<Piece> pieces) {
+        List<Cut> cuts = new ArrayList<>();
+        cut(resolutionSeconds * 1_000L, fromMillis, toMillis, runWindows, 0, cuts);
+        int count = cuts.size();
+        RunSum[] kept = new RunSum[count];
+        long[] versions = new long[count];
+        for (int i = 0; i < count; i++) {
+            Cut cut = cuts.get(i);
+            if (cut.run()) {
+                // before its windows are read
+                versions[i] = store.version(series, range.host(), resolutionSeconds, cut.startMillis(), cut.endMillis());
+                kept[i] = runs.cache().get(cut.key(series, range.host(), resolutionSeconds), versions[i], runs.latencies());
+            }
+        }
+        for (int first = 0; first < count; ) {
+            if (kept[first] != null) {
+                pieces.add(kept[first++]);
+                continue;
+            }
+            int end = first;
+            while (end < count && kept[end] == null) {
+                end++;
+            }
+            List<WindowedHistogram> read = store.windows(series, range.host(), resolutionSeconds,
+                    cuts.get(first).startMillis(), cuts.get(end - 1).endMillis());
+            int w = 0;
+            for (int i = first; i < end; i++) {
+                Cut cut = cuts.get(i);
+                int from = w;
+                while (w < read.size() && read.get(w).getWindowStartMillis() < cut.endMillis()) {
+                    w++;
+                }
+                List<WindowedHistogram> windows = read.subList(from, w);
+                RunCache.Key key = cut.key(series, range.host(), resolutionSeconds);
+                if (cut.run() && versions[i] != HistogramStore.UNVERSIONED && runs.cache().admit(key)) {
+                    RunSum sum = RunSum.of(versions[i], windows, runs.latencies());
+                    runs.cache().put(key, sum);
+                    pieces.add(sum);
+                } else if (!windows.isEmpty()) {
+                    pieces.add(new Piece.Windows(windows));
+                }
+            }
+            first = end;
+        }
+    }
+
+    /** A whole aligned run of windows starting in {@code [startMillis, endMillis)}, or loose windows there. */
+    private record Cut(long startMillis, long endMillis, boolean run) {
+        RunCache.Key key(SeriesKey series, String host, int resolutionSeconds) {
+            return new RunCache.Key(series, host, resolutionSeconds, startMillis, endMillis);
+        }
+    }
+
+    /**
+     * Appends to {@code cuts}, in time order, the whole aligned runs of {@code runWindows[level]} windows
+     * of {@code [fromMillis, toMillis)}, and the stretches before and after them cut the same way at the
+     * next level, or loose past the last.
+     */
+    private static void cut(long windowMillis, long fromMillis, long toMillis, int[] runWindows, int level,
+                            List<Cut> cuts) {
         if (fromMillis >= toMillis) {
             return;
         }
         if (level == runWindows.length) {
-            pieces.add(new Piece.Windows(store.windows(series, range.host(), resolutionSeconds, fromMillis, toMillis)));
+            cuts.add(new Cut(fromMillis, toMillis, false));
             return;
         }
-        long runMillis = runWindows[level] * resolutionSeconds * 1_000L;
+        long runMillis = runWindows[level] * windowMillis;
         long firstRun = Math.ceilDiv(fromMillis, runMillis) * runMillis;
         long endOfLastRun = Math.floorDiv(toMillis, runMillis) * runMillis;
         if (endOfLastRun <= firstRun) {
-            pieces(series, resolutionSeconds, fromMillis, toMillis, runWindows, level + 1, runs, pieces);
+            cut(windowMillis, fromMillis, toMillis, runWindows, level + 1, cuts);
             return;
         }
-        pieces(series, resolutionSeconds, fromMillis, firstRun, runWindows, level + 1, runs, pieces);
+        cut(windowMillis, fromMillis, firstRun, runWindows, level + 1, cuts);
         for (long start = firstRun; start < endOfLastRun; start += runMillis) {
-            long end = start + runMillis;
-            long version = store.version(series, range.host(), resolutionSeconds, start, end); // before its windows
-            RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, start, end);
-            RunSum sum = runs.cache().get(key, version, runs.latencies());
-            if (sum != null) {
-                pieces.add(sum);
-                continue;
-            }
-            List<WindowedHistogram> windows = store.windows(series, range.host(), resolutionSeconds, start, end);
-            if (version != HistogramStore.UNVERSIONED && runs.cache().admit(key)) {
-                sum = RunSum.of(version, windows, runs.latencies());
-                runs.cache().put(key, sum);
-                pieces.add(sum);
-            } else {
-                pieces.add(new Piece.Windows(windows));
-            }
+            cuts.add(new Cut(start, start + runMillis, true));
         }
-        pieces(series, resolutionSeconds, endOfLastRun, toMillis, runWindows, level + 1, runs, pieces);
+        cut(windowMillis, endOfLastRun, toMillis, runWindows, level + 1, cuts);
     }
 
     private static List<SeriesInfo> narrow(List<SeriesInfo> candidates, Function<SeriesInfo, String> field,

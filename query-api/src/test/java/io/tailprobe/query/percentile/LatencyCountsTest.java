@@ -69,7 +69,7 @@ class LatencyCountsTest {
             int cut = random.nextInt(windows.size());
             LatencyCounts head = new LatencyCounts();
             windows.subList(0, cut).forEach(window -> head.add(window, Latency.RESPONSE));
-            merged.reserve(head.lowestIndex(), head.highestIndex()).add(head.compact());
+            merged.expect(head).add(head.compact());
             windows.subList(cut, windows.size()).forEach(window -> merged.add(window, Latency.RESPONSE));
             assertThat(merged.summary(QUANTILES)).as("round %d", round)
                     .isEqualTo(new MergedLatency(Latency.RESPONSE).add(windows).summary(QUANTILES));
@@ -106,6 +106,41 @@ class LatencyCountsTest {
                     .isLessThanOrEqualTo(96L + 8L * (open.highestIndex() - open.lowestIndex() + 1));
         }
         assertThat(forms).containsExactly("dense ints", "dense longs", "sparse ints");
+    }
+
+    @Test
+    void windows_expected_by_their_exact_extremes_are_added_into_one_array_of_just_their_buckets() {
+        Random random = new Random(13);
+        for (int round = 0; round < 50; round++) {
+            List<WindowedHistogram> windows = randomWindows(random, 2 + random.nextInt(30));
+            LatencyCounts counts = new LatencyCounts();
+            windows.forEach(window -> counts.expect(window, Latency.RESPONSE));
+            windows.forEach(window -> counts.add(window, Latency.RESPONSE));
+            if (counts.count() > 0) {
+                // no slack: the array was made once, for the expected buckets, and never grown
+                assertThat(counts.bytes()).as("round %d", round)
+                        .isEqualTo(96L + 8L * (counts.highestIndex() - counts.lowestIndex() + 1));
+            }
+            assertThat(counts.summary(QUANTILES)).as("round %d", round)
+                    .isEqualTo(new MergedLatency(Latency.RESPONSE).add(windows).summary(QUANTILES));
+        }
+    }
+
+    @Test
+    void an_expectation_is_only_a_hint_too_narrow_too_wide_or_after_the_first_add() {
+        Random random = new Random(21);
+        for (int round = 0; round < 50; round++) {
+            List<WindowedHistogram> windows = randomWindows(random, 1 + random.nextInt(30));
+            int low = random.nextInt(30_000);
+            LatencyCounts counts = new LatencyCounts().expect(low, low + random.nextInt(3_000));
+            for (WindowedHistogram window : windows) {
+                counts.add(window, Latency.RESPONSE);
+                int from = random.nextInt(40_000);
+                counts.expect(from, from + random.nextInt(100));
+            }
+            assertThat(counts.summary(QUANTILES)).as("round %d", round)
+                    .isEqualTo(new MergedLatency(Latency.RESPONSE).add(windows).summary(QUANTILES));
+        }
     }
 
     @Test

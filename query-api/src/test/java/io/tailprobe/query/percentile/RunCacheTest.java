@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -155,6 +156,52 @@ class RunCacheTest {
         long kept = cache.bytes();
         assertThat(service.percentiles(query(RANGES.get(1)))).isEqualTo(first);
         assertThat(cache.bytes()).as("nothing more kept the third time").isEqualTo(kept);
+    }
+
+    @Test
+    void what_is_not_kept_is_read_with_one_scan_per_stretch_of_a_resolution() {
+        InMemoryHistogramStore windows = store(14);
+        AtomicInteger scans = new AtomicInteger();
+        HistogramStore counted = new HistogramStore() {
+            @Override
+            public List<SeriesInfo> series() {
+                return windows.series();
+            }
+
+            @Override
+            public List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                                                   long toMillisExclusive) {
+                scans.incrementAndGet();
+                return windows.windows(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
+            }
+
+            @Override
+            public long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis, long toMillis) {
+                return windows.version(series, host, resolutionSeconds, fromMillis, toMillis);
+            }
+
+            @Override
+            public boolean isRunning() {
+                return true;
+            }
+
+            @Override
+            public boolean isCaughtUp() {
+                return true;
+            }
+        };
+        PercentileService service = new PercentileService(counted, PercentileService.DEFAULT_STEPS, cache);
+        // 00:25 .. 2:07:35 after T0: 10 s windows to the first minute, 126 minutes (runs of 24, 4 and 1 of them),
+        // 10 s windows from the last minute to the end
+        PercentileQuery query = query(RANGES.get(1));
+        PercentileResult expected = uncached(windows, query);
+
+        assertThat(service.percentiles(query)).isEqualTo(expected);
+        assertThat(scans.getAndSet(0)).as("asked once: the minutes and both edges of 10 s windows, a scan each").isEqualTo(3);
+        assertThat(service.percentiles(query)).isEqualTo(expected);
+        assertThat(scans.getAndSet(0)).as("asked twice: the same scans, their runs' sums built from them").isEqualTo(3);
+        assertThat(service.percentiles(query)).isEqualTo(expected);
+        assertThat(scans.get()).as("from kept sums").isZero();
     }
 
     @Test
