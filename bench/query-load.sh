@@ -86,6 +86,22 @@ wait_idle() {
   done
   echo "load average before measuring: $(cut -d' ' -f1-3 /proc/loadavg) (waited ${waited} s for < $IDLE_LOAD)"
 }
+# the query API's cache of run sums (its /metrics; the API of code "before" may have none): hits misses kept evicted bytes
+cache_figures() {
+  curl -s "http://localhost:$PORT/metrics" | awk '
+    /^tailprobe_query_run_cache_requests_total\{result="hit"\}/ { h = $2 }
+    /^tailprobe_query_run_cache_requests_total\{result="miss"\}/ { m = $2 }
+    /^tailprobe_query_run_cache_kept_total/ { k = $2 } /^tailprobe_query_run_cache_evicted_total/ { e = $2 }
+    /^tailprobe_query_run_cache_bytes/ { b = $2 }
+    END { printf "%d %d %d %d %d\n", h, m, k, e, b }'
+}
+# what the cache did over the measured seconds: its hit ratio, sums kept and pushed out, and what it held at the end
+cache_delta() {
+  awk -v before="$1" -v after="$2" 'BEGIN {
+    split(before, b, " "); split(after, a, " "); asked = (a[1] - b[1]) + (a[2] - b[2])
+    printf "cache_hit_ratio=%.3f cache_kept=%d cache_evicted=%d cache_mb=%.0f", (asked > 0 ? (a[1] - b[1]) / asked : 0),
+        a[3] - b[3], a[4] - b[4], a[5] / 1048576 }'
+}
 SERVER=
 stop_server() { [[ -n $SERVER ]] && { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }; SERVER=; }
 trap stop_server EXIT
@@ -155,6 +171,7 @@ for GC in ${GCS:-g1}; do
           filename="$DATA/query-api-$VERSION-$GC-${QUERY/@/-}.jfr" > /dev/null
       LIVE_BEFORE=
       [[ $QUERY == live* ]] && LIVE_BEFORE=$(curl -s "http://localhost:$((PORT + 1))/live/status")
+      CACHE_BEFORE=$(cache_figures)
       BEFORE=$(ticks "$SERVER")
       OUT=$(mktemp)
       wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/query-load.lua "$TARGET" > "$OUT" &
@@ -168,6 +185,7 @@ for GC in ${GCS:-g1}; do
       wait "$WRK" || true
       AFTER=$(ticks "$SERVER")
       LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+      CACHE_AFTER=$(cache_figures)
       [[ ${JFR:-} == 1 ]] && "$JCMD" "$SERVER" JFR.stop name=measured > /dev/null
       RESULT=$(grep "^RESULT" "$OUT"); rm -f "$OUT"
       REQUESTS=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$RESULT")
@@ -179,7 +197,9 @@ for GC in ${GCS:-g1}; do
         field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<< "$2"; }
         LIVE_FIGURES=" live_speed=$SPEED live_windows=$(( $(field windows "$LIVE_AFTER") - $(field windows "$LIVE_BEFORE") )) live_writer_cpu_ms=$(( $(field cpu_ms "$LIVE_AFTER") - $(field cpu_ms "$LIVE_BEFORE") )) live_sim_seconds=$(( ($(field next_window "$LIVE_AFTER") - $(field next_window "$LIVE_BEFORE")) / 1000 ))"
       fi
-      echo "$RESULT code=$VERSION gc=$GC server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS")$LIVE_FIGURES load_average=\"$LOAD\""
+      CACHE=
+      [[ $QUERY != hello ]] && CACHE=" $(cache_delta "$CACHE_BEFORE" "$CACHE_AFTER")"
+      echo "$RESULT code=$VERSION gc=$GC server_cpu_ms_per_request=$(per_request $((AFTER - BEFORE)) "$REQUESTS") wrk_cpu_ms_per_request=$(per_request "$WRK_TICKS" "$REQUESTS")$LIVE_FIGURES$CACHE load_average=\"$LOAD\""
     done
     stop_server
   done

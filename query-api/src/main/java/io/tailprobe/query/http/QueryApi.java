@@ -9,6 +9,7 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tailprobe.query.metrics.CacheMetrics;
 import io.tailprobe.common.ConfigLoader;
 import io.tailprobe.common.PrometheusText;
 import io.tailprobe.query.QueryApiConfig;
@@ -72,6 +73,7 @@ public final class QueryApi implements AutoCloseable {
         Dashboard dashboard = new Dashboard();
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new LatencyMetrics(store, config.metrics()));
+        registry.register(new CacheMetrics(controller::cacheStats));
         ObjectMapper mapper = new ObjectMapper();
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;

@@ -9,6 +9,7 @@ import io.tailprobe.query.percentile.HistogramExport;
 import io.tailprobe.query.percentile.Latency;
 import io.tailprobe.query.percentile.PercentileQuery;
 import io.tailprobe.query.percentile.PercentileService;
+import io.tailprobe.query.percentile.RunCacheStats;
 import io.tailprobe.query.percentile.SeriesFilter;
 import io.tailprobe.query.percentile.SeriesMatch;
 import io.tailprobe.query.percentile.SeriesRange;
@@ -75,6 +76,11 @@ final class QueryController {
         this.clock = clock;
         this.maxRange = config.maxRange();
         this.maxSeries = config.maxSeries();
+    }
+
+    /** What the percentile service's cache of run sums did and holds. */
+    RunCacheStats cacheStats() {
+        return service.cacheStats();
     }
 
     /** Every matching series, at most {@code limit} (default and most: {@code maxSeries}); the header has the total. */

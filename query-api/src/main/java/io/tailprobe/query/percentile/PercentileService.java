@@ -93,6 +93,11 @@ public final class PercentileService {
         return SeriesMatch.of(store, range, kept.series());
     }
 
+    /** What the cache of run sums did and holds: for {@code /metrics}. */
+    public RunCacheStats cacheStats() {
+        return runs.stats();
+    }
+
     /** The stored series matching {@code filter}, sorted by target, probe type, protocol, host, resolution. */
     public List<SeriesInfo> series(SeriesFilter filter) {
         return (filter.target() == null ? store.series() : store.series(filter.target())).stream()

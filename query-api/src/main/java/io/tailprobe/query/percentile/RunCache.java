@@ -52,10 +52,19 @@ final class RunCache {
 
     /** @param budgetBytes the most heap the sums may hold, e.g. 256 MB; 0 keeps nothing */
     RunCache(long budgetBytes) {
+        this.budgetBytes = budgetBytes;
         long daysBudget = budgetBytes / 8 * DAYS_SHARE_EIGHTHS;
         this.days = new Segment(daysBudget);
         this.shorter = new Segment(budgetBytes - daysBudget);
     }
+
+    /** Runs asked for and found kept at their current version, and not. */
+    private long hits;
+    private long misses;
+    /** Sums built and kept, and sums pushed out past their share of the budget. */
+    private long kept;
+    private long evicted;
+    private final long budgetBytes;
 
     /** The default budget: an eighth of the heap, at most 256 MB. */
     static RunCache withDefaultBudget() {
@@ -69,7 +78,12 @@ final class RunCache {
     /** The sum kept for {@code key} at {@code version} holding every one of {@code latencies}, or null. */
     synchronized RunSum get(Key key, long version, Collection<Latency> latencies) {
         RunSum sum = segment(key).entries.get(key);
-        return sum != null && sum.version() == version && sum.holds(latencies) ? sum : null;
+        if (sum != null && sum.version() == version && sum.holds(latencies)) {
+            hits++;
+            return sum;
+        }
+        misses++;
+        return null;
     }
 
     /**
@@ -86,7 +100,14 @@ final class RunCache {
     }
 
     synchronized void put(Key key, RunSum sum) {
-        segment(key).put(key, sum);
+        kept++;
+        evicted += segment(key).put(key, sum);
+    }
+
+    /** What the cache did since it was made, and holds now. */
+    synchronized RunCacheStats stats() {
+        return new RunCacheStats(hits, misses, kept, evicted, days.entries.size() + shorter.entries.size(),
+                days.bytes + shorter.bytes, budgetBytes);
     }
 
     synchronized long bytes() {
@@ -107,17 +128,20 @@ final class RunCache {
             this.budgetBytes = budgetBytes;
         }
 
-        void put(Key key, RunSum sum) {
+        /** Keeps {@code sum} unless it alone is over the budget; returns how many sums went out. */
+        int put(Key key, RunSum sum) {
             long size = sum.bytes();
             if (size > budgetBytes) {
-                return;
+                return 1;
             }
             RunSum old = entries.put(key, sum);
             bytes += size - (old == null ? 0 : old.bytes());
-            for (Iterator<RunSum> it = entries.values().iterator(); bytes > budgetBytes && it.hasNext(); ) {
+            int out = 0;
+            for (Iterator<RunSum> it = entries.values().iterator(); bytes > budgetBytes && it.hasNext(); out++) {
                 bytes -= it.next().bytes();
                 it.remove();
             }
+            return out;
         }
     }
 }

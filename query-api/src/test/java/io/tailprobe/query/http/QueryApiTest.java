@@ -363,7 +363,9 @@ class QueryApiTest {
                         + "target=\"demo-tcp\",le=\"+Inf\"} 9002")
                 .contains("tailprobe_samples_total{host=\"*\",outcome=\"TIMEOUT\",probe=\"tcp\",protocol=\"tcp\","
                         + "target=\"demo-tcp\"} 60.0")
-                .doesNotContain("host=\"a\"");
+                .doesNotContain("host=\"a\"")
+                .contains("tailprobe_query_run_cache_requests_total{result=\"hit\"}")
+                .contains("tailprobe_query_run_cache_budget_bytes");
     }
 
     @Test

@@ -4,6 +4,7 @@ import static io.tailprobe.query.SampleFleet.HOSTS;
 import static io.tailprobe.query.SampleFleet.windowStartMillis;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tailprobe.common.PrometheusText;
 import io.tailprobe.query.QueryApiConfig;
@@ -29,7 +30,7 @@ class LatencyMetricsTest {
     private final SampleFleet fleet = new SampleFleet();
     private final InMemoryHistogramStore store = fleet.fill(new InMemoryHistogramStore());
 
-    static String scrape(LatencyMetrics metrics) {
+    static String scrape(MultiCollector metrics) {
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(metrics);
         return new String(PrometheusText.scrape(registry), StandardCharsets.UTF_8);
