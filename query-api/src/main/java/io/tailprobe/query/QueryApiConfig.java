@@ -67,16 +67,31 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
      * @param corsOrigins the origins browsers may call the API from, comma-separated
      *     ({@code https://grafana.example.com,https://ops.example.com}), or {@code *} for any; empty
      *     (the default) sends no CORS headers
+     * @param maxConcurrentQueries how many queries ({@code /api/v1/series}, {@code percentiles},
+     *     {@code timeseries}, {@code heatmap}, {@code slo}, {@code histogram}) are worked on at once; the
+     *     others wait their turn, first come first served. 0 (the default): one per core. Answering is
+     *     all CPU, so more at once only makes each take longer: with 32 clients on 2 cores, a query
+     *     waits for the ones ahead of it instead of sharing the cores with 31 others
      */
-    public record Http(int port, String bearerToken, String corsOrigins) {
+    public record Http(int port, String bearerToken, String corsOrigins, int maxConcurrentQueries) {
         public Http {
             bearerToken = bearerToken == null ? "" : bearerToken;
             corsOrigins = corsOrigins == null ? "" : corsOrigins;
         }
 
-        /** Serves on {@code port} without auth and without CORS. */
+        /** Serves on {@code port} without auth, without CORS, one query per core at a time. */
         public Http(int port) {
             this(port, "", "");
+        }
+
+        /** One query per core at a time. */
+        public Http(int port, String bearerToken, String corsOrigins) {
+            this(port, bearerToken, corsOrigins, 0);
+        }
+
+        /** How many queries are worked on at once: {@code maxConcurrentQueries}, or the cores when 0. */
+        public int concurrentQueries() {
+            return maxConcurrentQueries > 0 ? maxConcurrentQueries : Runtime.getRuntime().availableProcessors();
         }
 
         /** The configured origins, e.g. {@code [https://grafana.example.com]}; empty when CORS is off. */
@@ -181,6 +196,10 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
         if (http.bearerToken().chars().anyMatch(Character::isWhitespace)) {
             throw new ConfigException("http.bearerToken must not contain whitespace");
         }
+        if (http.maxConcurrentQueries() < 0) {
+            throw new ConfigException("http.maxConcurrentQueries must be >= 0 (0: one per core), got "
+                    + http.maxConcurrentQueries());
+        }
         for (String origin : http.corsOriginList()) {
             if (!origin.equals("*") && !origin.matches("https?://[^/\\s]+")) {
                 throw new ConfigException("http.corsOrigins must be * or origins such as https://grafana.example.com,"
@@ -246,7 +265,7 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
 
     /** A copy serving on {@code port} (0 = a free port). */
     public QueryApiConfig withHttpPort(int port) {
-        return new QueryApiConfig(kafka, new Http(port, http.bearerToken(), http.corsOrigins()), streams, maxRange,
+        return new QueryApiConfig(kafka, new Http(port, http.bearerToken(), http.corsOrigins(), http.maxConcurrentQueries()), streams, maxRange,
                 maxSteps, maxSeries, samples, metrics);
     }
 

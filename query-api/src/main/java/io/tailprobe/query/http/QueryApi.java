@@ -9,7 +9,7 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tailprobe.query.metrics.CacheMetrics;
+import io.tailprobe.query.metrics.QueryApiMetrics;
 import io.tailprobe.common.ConfigLoader;
 import io.tailprobe.common.PrometheusText;
 import io.tailprobe.query.QueryApiConfig;
@@ -73,7 +73,8 @@ public final class QueryApi implements AutoCloseable {
         Dashboard dashboard = new Dashboard();
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new LatencyMetrics(store, config.metrics()));
-        registry.register(new CacheMetrics(controller::cacheStats));
+        QueryTurns turns = new QueryTurns(config.http().concurrentQueries());
+        registry.register(new QueryApiMetrics(controller::cacheStats, turns));
         ObjectMapper mapper = new ObjectMapper();
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -98,12 +99,12 @@ public final class QueryApi implements AutoCloseable {
                 BearerAuth auth = new BearerAuth(config.http().bearerToken(), OPEN_PATHS, OPEN_PREFIXES);
                 cfg.routes.beforeMatched(auth::check);
             }
-            cfg.routes.get("/api/v1/series", controller::series);
-            cfg.routes.get("/api/v1/percentiles", controller::percentiles);
-            cfg.routes.get("/api/v1/timeseries", controller::timeSeries);
-            cfg.routes.get("/api/v1/heatmap", controller::heatmap);
-            cfg.routes.get("/api/v1/slo", controller::slo);
-            cfg.routes.get("/api/v1/histogram", controller::histogram);
+            cfg.routes.get("/api/v1/series", turns.taking(controller::series));
+            cfg.routes.get("/api/v1/percentiles", turns.taking(controller::percentiles));
+            cfg.routes.get("/api/v1/timeseries", turns.taking(controller::timeSeries));
+            cfg.routes.get("/api/v1/heatmap", turns.taking(controller::heatmap));
+            cfg.routes.get("/api/v1/slo", turns.taking(controller::slo));
+            cfg.routes.get("/api/v1/histogram", turns.taking(controller::histogram));
             cfg.routes.get("/api/v1/samples", controller::samples);
             cfg.routes.get("/metrics", ctx -> ctx.contentType(PrometheusText.contentType())
                     .result(PrometheusText.scrape(registry)));

@@ -3,6 +3,7 @@ package io.tailprobe.query.http;
 import static io.tailprobe.query.SampleFleet.HOSTS;
 import static io.tailprobe.query.SampleFleet.windowStartMillis;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,7 +12,10 @@ import io.tailprobe.query.SampleFleet;
 import io.tailprobe.query.SampleTopic;
 import io.tailprobe.query.TestWindows;
 import io.tailprobe.query.samples.KafkaSampleSource;
+import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.InMemoryHistogramStore;
+import io.tailprobe.query.store.SeriesInfo;
+import io.tailprobe.schemas.WindowedHistogram;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.LatencyHistograms;
 import java.io.ByteArrayInputStream;
@@ -32,6 +36,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -473,6 +481,73 @@ class QueryApiTest {
             Response down = get(ownApi, "/ready");
             assertThat(down.status()).isEqualTo(503);
             assertThat(down.body().get("status").asText()).isEqualTo("DOWN");
+        }
+    }
+
+    @Test
+    void queries_take_turns_while_health_and_metrics_answer() throws Exception {
+        long fromMillis = windowStartMillis(3);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger reading = new AtomicInteger();
+        AtomicInteger mostReadingAtOnce = new AtomicInteger();
+        HistogramStore slow = new HistogramStore() { // a query's read of its range waits until released
+            @Override
+            public List<SeriesInfo> series() {
+                return store.series();
+            }
+
+            @Override
+            public List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long from,
+                                                   long toExclusive) {
+                if (from == fromMillis) { // not /metrics' reads, which start at the first window
+                    mostReadingAtOnce.accumulateAndGet(reading.incrementAndGet(), Math::max);
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        reading.decrementAndGet();
+                    }
+                }
+                return store.windows(series, host, resolutionSeconds, from, toExclusive);
+            }
+
+            @Override
+            public boolean isRunning() {
+                return true;
+            }
+
+            @Override
+            public boolean isCaughtUp() {
+                return true;
+            }
+        };
+        QueryApiConfig defaults = QueryApiConfig.defaultConfig();
+        QueryApiConfig oneAtATime = new QueryApiConfig(defaults.kafka(), new QueryApiConfig.Http(0, "", "", 1),
+                defaults.streams(), defaults.maxRange(), defaults.maxSteps(), defaults.maxSeries(), defaults.samples(),
+                defaults.metrics());
+        try (QueryApi ownApi = new QueryApi(slow, samples, Clock.fixed(NOW, ZoneOffset.UTC), oneAtATime).start(0)) {
+            HttpRequest query = HttpRequest.newBuilder(URI.create("http://localhost:" + ownApi.port()
+                    + "/api/v1/percentiles?target=demo-tcp&probe=tcp&from=" + fromMillis + "&to="
+                    + windowStartMillis(SampleFleet.WINDOWS))).GET().build();
+            CompletableFuture<HttpResponse<String>> first = http.sendAsync(query, HttpResponse.BodyHandlers.ofString());
+            await().atMost(Duration.ofSeconds(10)).until(() -> reading.get() == 1);
+            CompletableFuture<HttpResponse<String>> second = http.sendAsync(query, HttpResponse.BodyHandlers.ofString());
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> getText(ownApi, "/metrics").body()
+                    .contains("tailprobe_query_waiting 1.0"));
+            assertThat(getText(ownApi, "/metrics").body()).contains("tailprobe_query_running 1.0")
+                    .contains("tailprobe_query_concurrency_limit 1.0");
+            assertThat(reading.get()).as("the second query waits its turn").isEqualTo(1);
+            assertThat(get(ownApi, "/health").status()).as("health does not wait").isEqualTo(200);
+
+            release.countDown();
+            HttpResponse<String> firstAnswer = first.get(10, TimeUnit.SECONDS);
+            HttpResponse<String> secondAnswer = second.get(10, TimeUnit.SECONDS);
+            assertThat(firstAnswer.statusCode()).isEqualTo(200);
+            assertThat(secondAnswer.statusCode()).isEqualTo(200);
+            assertThat(secondAnswer.body()).isEqualTo(firstAnswer.body());
+            assertThat(mostReadingAtOnce.get()).isEqualTo(1);
         }
     }
 

@@ -4,6 +4,7 @@ import static io.tailprobe.query.SampleFleet.windowStartMillis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tailprobe.query.SampleFleet;
+import io.tailprobe.query.http.QueryTurns;
 import io.tailprobe.query.percentile.PercentileQuery;
 import io.tailprobe.query.percentile.PercentileResult;
 import io.tailprobe.query.percentile.PercentileService;
@@ -14,15 +15,15 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The cache of run sums counted on {@code /metrics}: a range asked once, twice and three times. */
-class CacheMetricsTest {
+/** The cache of run sums counted on {@code /metrics} (a range asked once, twice and three times), and the query turns. */
+class QueryApiMetricsTest {
     private static final String HITS = "tailprobe_query_run_cache_requests_total{result=\"hit\"}";
     private static final String MISSES = "tailprobe_query_run_cache_requests_total{result=\"miss\"}";
     private static final String KEPT = "tailprobe_query_run_cache_kept_total";
 
     private final InMemoryHistogramStore store = new SampleFleet().fill(new InMemoryHistogramStore());
     private final PercentileService service = new PercentileService(store);
-    private final CacheMetrics metrics = new CacheMetrics(service::cacheStats);
+    private final QueryApiMetrics metrics = new QueryApiMetrics(service::cacheStats, new QueryTurns(2));
     /** The fleet's ten 10 s windows: each a run of one window, and the ten of them one stretch. */
     private final PercentileQuery query = new PercentileQuery(new SeriesRange("demo-tcp", "tcp", null, null,
             windowStartMillis(0), windowStartMillis(SampleFleet.WINDOWS), 0), List.of(0.5, 0.99), List.of());
@@ -32,6 +33,8 @@ class CacheMetricsTest {
         Map<String, Double> fresh = LatencyMetricsTest.values(LatencyMetricsTest.scrape(metrics));
         assertThat(fresh).containsEntry(HITS, 0.0).containsEntry(MISSES, 0.0).containsEntry(KEPT, 0.0)
                 .containsEntry("tailprobe_query_run_cache_sums", 0.0)
+                .containsEntry("tailprobe_query_running", 0.0).containsEntry("tailprobe_query_waiting", 0.0)
+                .containsEntry("tailprobe_query_concurrency_limit", 2.0)
                 .containsEntry("tailprobe_query_run_cache_budget_bytes", (double) Math.min(256L << 20,
                         Runtime.getRuntime().maxMemory() / 8));
 

@@ -5,26 +5,32 @@ import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.tailprobe.query.http.QueryTurns;
 import io.tailprobe.query.percentile.RunCacheStats;
 import java.util.function.Supplier;
 
 /**
  * The query API's own figures on {@code /metrics}: what its cache of run sums does, so an operator can
- * tell whether its budget holds what the dashboards ask for.
+ * tell whether its budget holds what the dashboards ask for, and how many queries wait their turn.
  * <ul>
  *   <li>{@code tailprobe_query_run_cache_requests_total{result="hit"|"miss"}}: runs of windows asked for,
  *       found kept at their current version or read from the store;</li>
  *   <li>{@code tailprobe_query_run_cache_kept_total}, {@code tailprobe_query_run_cache_evicted_total}:
  *       sums built and kept (a run asked for twice), and pushed out past the budget;</li>
  *   <li>{@code tailprobe_query_run_cache_sums}, {@code tailprobe_query_run_cache_bytes},
- *       {@code tailprobe_query_run_cache_budget_bytes}: what it holds now, and may.</li>
+ *       {@code tailprobe_query_run_cache_budget_bytes}: what it holds now, and may;</li>
+ *   <li>{@code tailprobe_query_running}, {@code tailprobe_query_waiting}, {@code tailprobe_query_concurrency_limit}:
+ *       queries worked on now, waiting for their turn, and how many may be worked on at once
+ *       ({@code http.maxConcurrentQueries}).</li>
  * </ul>
  */
-public final class CacheMetrics implements MultiCollector {
+public final class QueryApiMetrics implements MultiCollector {
     private final Supplier<RunCacheStats> stats;
+    private final QueryTurns turns;
 
-    public CacheMetrics(Supplier<RunCacheStats> stats) {
+    public QueryApiMetrics(Supplier<RunCacheStats> stats, QueryTurns turns) {
         this.stats = stats;
+        this.turns = turns;
     }
 
     @Override
@@ -45,6 +51,10 @@ public final class CacheMetrics implements MultiCollector {
                 .metricSnapshot(gauge("tailprobe_query_run_cache_bytes", "Heap the kept sums hold, roughly", now.bytes()))
                 .metricSnapshot(gauge("tailprobe_query_run_cache_budget_bytes", "The most heap the kept sums may hold",
                         now.budgetBytes()))
+                .metricSnapshot(gauge("tailprobe_query_running", "Queries worked on now", turns.running()))
+                .metricSnapshot(gauge("tailprobe_query_waiting", "Queries waiting for their turn", turns.waiting()))
+                .metricSnapshot(gauge("tailprobe_query_concurrency_limit", "How many queries may be worked on at once",
+                        turns.limit()))
                 .build();
     }
 
