@@ -67,11 +67,12 @@ public record QueryApiConfig(Map<String, String> kafka, Http http, Streams strea
      * @param corsOrigins the origins browsers may call the API from, comma-separated
      *     ({@code https://grafana.example.com,https://ops.example.com}), or {@code *} for any; empty
      *     (the default) sends no CORS headers
-     * @param maxConcurrentQueries how many queries ({@code /api/v1/series}, {@code percentiles},
+     * @param maxConcurrentQueries how many queries that read windows ({@code /api/v1/percentiles},
      *     {@code timeseries}, {@code heatmap}, {@code slo}, {@code histogram}) are worked on at once; the
-     *     others wait their turn, first come first served. 0 (the default): one per core. Answering is
-     *     all CPU, so more at once only makes each take longer: with 32 clients on 2 cores, a query
-     *     waits for the ones ahead of it instead of sharing the cores with 31 others
+     *     others wait their turn, first come first served, and one answered from kept sums never waits.
+     *     0 (the default): one per core. Reading and adding windows is all CPU, so more at once only
+     *     makes each take longer: with 32 clients on 2 cores, a query waits for the ones ahead of it
+     *     instead of sharing the cores with 31 others
      */
     public record Http(int port, String bearerToken, String corsOrigins, int maxConcurrentQueries) {
         public Http {

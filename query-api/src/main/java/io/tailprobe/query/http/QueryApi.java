@@ -69,11 +69,11 @@ public final class QueryApi implements AutoCloseable {
      *     settings; the port is given to {@link #start}
      */
     public QueryApi(HistogramStore store, SampleSource samples, Clock clock, QueryApiConfig config) {
-        QueryController controller = new QueryController(store, samples, clock, config);
+        QueryTurns turns = new QueryTurns(config.http().concurrentQueries());
+        QueryController controller = new QueryController(store, turns.readingInTurn(store), samples, clock, config);
         Dashboard dashboard = new Dashboard();
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new LatencyMetrics(store, config.metrics()));
-        QueryTurns turns = new QueryTurns(config.http().concurrentQueries());
         registry.register(new QueryApiMetrics(controller::cacheStats, turns));
         ObjectMapper mapper = new ObjectMapper();
         this.app = Javalin.create(cfg -> {

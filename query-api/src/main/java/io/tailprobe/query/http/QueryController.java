@@ -68,11 +68,13 @@ final class QueryController {
     private final Duration maxRange;
     private final int maxSeries;
 
-    QueryController(HistogramStore store, SampleSource samples, Clock clock, QueryApiConfig config) {
+    /** @param readInTurn the store as the queries read it, taking turns ({@link QueryTurns#readingInTurn}) */
+    QueryController(HistogramStore store, HistogramStore readInTurn, SampleSource samples, Clock clock,
+                    QueryApiConfig config) {
         this.store = store;
         this.samples = samples;
         this.samplesConfig = config.samples();
-        this.service = new PercentileService(store, config.maxSteps());
+        this.service = new PercentileService(readInTurn, config.maxSteps());
         this.clock = clock;
         this.maxRange = config.maxRange();
         this.maxSeries = config.maxSeries();
