@@ -106,9 +106,9 @@ public final class BucketCounts {
         }
     }
 
-    /** Merges the side buffer in. */
+    /** Merges the side buffer in; the buffer stays, emptied, for the next windows (its arrays reused). */
     private void settle() {
-        if (pending != null) {
+        if (pending != null && pending.size > 0) {
             BucketCounts merging = pending;
             pending = null;
             merging.settle();
@@ -118,7 +118,20 @@ public final class BucketCounts {
                 mergeIn(merging);
                 maybeDense();
             }
+            if (dense == null) {
+                merging.clear();
+                pending = merging;
+            }
         }
+    }
+
+    private void clear() {
+        if (dense != null) {
+            dense = null;
+            indexes = new int[4];
+            counts = new long[4];
+        }
+        size = 0;
     }
 
     /** Turns dense when large and filling enough of its range (see {@link #dense}). */
@@ -176,35 +189,35 @@ public final class BucketCounts {
         void accept(int index, long count);
     }
 
-    /** Merges {@code other}'s buckets in, in place from the back, so the arrays only grow by doubling. */
+    /**
+     * Merges {@code other}'s buckets in, in place from the back, so the arrays only grow by doubling:
+     * the merge assumes no bucket in common, and the room the common buckets left free is closed with
+     * one array copy at the end.
+     */
     private void mergeIn(BucketCounts other) {
-        int distinct = size;
-        for (int i = 0, j = 0; j < other.size; ) {
-            if (i < size && indexes[i] < other.indexes[j]) {
-                i++;
-            } else {
-                if (i == size || indexes[i] != other.indexes[j]) {
-                    distinct++;
-                }
-                j++;
-            }
-        }
-        ensureCapacity(distinct);
+        int total = size + other.size;
+        ensureCapacity(total);
         int i = size - 1;
         int j = other.size - 1;
-        for (int n = distinct - 1; j >= 0; n--) {
+        int n = total - 1;
+        while (j >= 0) { // n > i while j >= 0: the write never overtakes the read
             if (i >= 0 && indexes[i] > other.indexes[j]) {
                 indexes[n] = indexes[i];
-                counts[n] = counts[i--];
+                counts[n--] = counts[i--];
             } else if (i >= 0 && indexes[i] == other.indexes[j]) {
                 indexes[n] = indexes[i];
-                counts[n] = counts[i--] + other.counts[j--];
+                counts[n--] = counts[i--] + other.counts[j--];
             } else {
                 indexes[n] = other.indexes[j];
-                counts[n] = other.counts[j--];
+                counts[n--] = other.counts[j--];
             }
         }
-        size = distinct;
+        int common = n - i; // buckets both had: that many slots between the untouched head and the merged tail
+        if (common > 0) {
+            System.arraycopy(indexes, n + 1, indexes, i + 1, total - 1 - n);
+            System.arraycopy(counts, n + 1, counts, i + 1, total - 1 - n);
+        }
+        size = total - common;
     }
 
     public long totalCount() {
