@@ -12,7 +12,7 @@ cd "$ROOT"
 rm -rf bench/target/dependency
 mvn -B -q -Pbench -pl bench -am -DskipTests package   # the reactor build; nothing installed into ~/.m2
 # One benchmark at a time on this machine: every bench script takes the same lock.
-exec flock /tmp/tailprobe-bench.lock "$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+exec flock /tmp/tailprobe-bench.lock "$JAVA" -Xmx2g ${BENCH_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar:bench/target/dependency/*" \
     io.tailprobe.bench.AggregatorThroughput "${1:-1000000}" "${2:-exactly_once_v2}" "${3:-abcde}"

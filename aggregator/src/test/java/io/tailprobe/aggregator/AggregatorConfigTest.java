@@ -8,6 +8,7 @@ import io.tailprobe.common.ConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,28 @@ class AggregatorConfigTest {
         assertThat(config.window().size()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.window().rollups()).containsExactly(Duration.ofMinutes(1), Duration.ofHours(1));
         assertThat(config.streams().processingGuarantee()).isEqualTo("exactly_once_v2");
+    }
+
+    @Test
+    void windows_are_written_lz4_compressed_unless_the_kafka_settings_choose_a_compression() {
+        AggregatorConfig defaults = AggregatorConfig.defaults();
+        Map<String, String> unprefixed = new HashMap<>(defaults.kafka());
+        unprefixed.put("compression.type", "zstd");
+        Map<String, String> prefixed = new HashMap<>(defaults.kafka());
+        prefixed.put("producer.compression.type", "none");
+
+        var byDefault = Aggregator.streamsProperties(defaults);
+        var withUnprefixed = Aggregator.streamsProperties(withKafka(defaults, unprefixed));
+        var withPrefixed = Aggregator.streamsProperties(withKafka(defaults, prefixed));
+
+        assertThat(byDefault.getProperty("producer.compression.type")).isEqualTo("lz4");
+        assertThat(withUnprefixed.getProperty("producer.compression.type")).isNull();
+        assertThat(withUnprefixed.getProperty("compression.type")).isEqualTo("zstd");
+        assertThat(withPrefixed.getProperty("producer.compression.type")).isEqualTo("none");
+    }
+
+    private static AggregatorConfig withKafka(AggregatorConfig config, Map<String, String> kafka) {
+        return new AggregatorConfig(kafka, config.streams(), config.window(), config.topics(), config.maxLatency());
     }
 
     @Test

@@ -89,6 +89,19 @@ public final class AggregatorThroughput {
     /** CPU µs per sample of each run's own threads (see {@link #measure}), 0 for a run not made. */
     private static final double[] cpuMicrosByRun = new double[5];
 
+    /** -Dtailprobe.bench.profile=true: after each run, where its process CPU and its Kafka clients' time went. */
+    private static final boolean PROFILE = Boolean.getBoolean("tailprobe.bench.profile");
+
+    /**
+     * -Dtailprobe.bench.dVariants="|producer.compression.type=lz4": extra aggregator Kafka settings of
+     * the 1st, 2nd, … (d) run of this invocation (order "ddd"), each under its own application id.
+     */
+    private static final String[] D_VARIANTS = System.getProperty("tailprobe.bench.dVariants", "").isEmpty()
+            ? new String[0] : System.getProperty("tailprobe.bench.dVariants").split("\\|", -1);
+    private static int dRuns;
+    /** Runs made so far of each letter: a letter repeated ("abcdebde", a warmed-up second pass) runs under a new id. */
+    private static final Map<Character, Integer> passes = new HashMap<>();
+
     private AggregatorThroughput() {}
 
     public static void main(String[] args) throws Exception {
@@ -120,9 +133,14 @@ public final class AggregatorThroughput {
                     default -> throw new IllegalArgumentException("runs are a, b, c, d, e; got " + run);
                 };
                 double cpuMicros = cpuMicrosByRun[run - 'a'];
-                rows.add(new String[] {String.valueOf(run), label(run), String.format(Locale.ROOT, "%,.0f", rate),
+                String label = run == 'd' && D_VARIANTS.length > 0
+                        ? label(run) + " [" + D_VARIANTS[(dRuns - 1) % D_VARIANTS.length].strip() + "]" : label(run);
+                if (passes.get(run) > 1) {
+                    label += " (pass " + passes.get(run) + ")";
+                }
+                rows.add(new String[] {String.valueOf(run), label, String.format(Locale.ROOT, "%,.0f", rate),
                         String.format(Locale.ROOT, "%.2f", cpuMicros)});
-                System.out.printf(Locale.ROOT, "(%s) %-60s %,12.0f samples/s %8.2f CPU µs/sample%n", run, label(run), rate,
+                System.out.printf(Locale.ROOT, "(%s) %-60s %,12.0f samples/s %8.2f CPU µs/sample%n", run, label, rate,
                         cpuMicros);
                 ratesByRun[run - 'a'] = rate;
             }
@@ -141,8 +159,39 @@ public final class AggregatorThroughput {
             printCpuRatio("CPU per sample (d) ÷ (b)", 3, 1);
             printCpuRatio("CPU per sample (e) ÷ (b)", 4, 1);
             printCpuRatio("CPU per sample (c) ÷ (d)", 2, 3);
+            if (PROFILE) {
+                printTopicSizes(bootstrap);
+            }
         }
         System.exit(0);
+    }
+
+    /** The application (or group) id of this run of {@code run}: {@code base}, then base-2, base-3, … */
+    private static String id(String base, char run) {
+        int pass = passes.merge(run, 1, Integer::sum);
+        return pass == 1 ? base : base + "-" + pass;
+    }
+
+    /** What each run wrote: every topic's records (offsets, transaction markers included) and bytes on disk. */
+    private static void printTopicSizes(String bootstrap) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            var topics = admin.listTopics().names().get();
+            var partitions = admin.describeTopics(topics).allTopicNames().get();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+            partitions.forEach((topic, description) -> description.partitions().forEach(p ->
+                    latest.put(new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+                            org.apache.kafka.clients.admin.OffsetSpec.latest())));
+            var offsets = admin.listOffsets(latest).all().get();
+            Map<String, Long> offsetsByTopic = new java.util.TreeMap<>();
+            offsets.forEach((tp, info) -> offsetsByTopic.merge(tp.topic(), info.offset(), Long::sum));
+            Map<String, Long> bytesByTopic = new HashMap<>();
+            admin.describeLogDirs(admin.describeCluster().nodes().get().stream().map(n -> n.id()).toList()).allDescriptions()
+                    .get().values().forEach(dirs -> dirs.values().forEach(dir -> dir.replicaInfos().forEach((tp, replica) ->
+                            bytesByTopic.merge(tp.topic(), replica.size(), Long::sum))));
+            System.out.println("topics: end offsets (records + transaction markers), bytes on disk");
+            offsetsByTopic.forEach((topic, end) -> System.out.printf(Locale.ROOT, "  %-70s %,12d %,14d%n", topic, end,
+                    bytesByTopic.getOrDefault(topic, 0L)));
+        }
     }
 
     private static void printRatio(String name, int numerator, int denominator) {
@@ -230,7 +279,7 @@ public final class AggregatorThroughput {
     private static double plainConsumer(String bootstrap, int samples) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-plain-consumer");
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, id("bench-plain-consumer", 'a'));
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         long count = 0;
@@ -263,13 +312,13 @@ public final class AggregatorThroughput {
     /** (b) */
     private static double bareStreams(String bootstrap, int samples, String guarantee, Path state) throws Exception {
         long[] bytes = new long[1];
-        return perRecordStreams(bootstrap, samples, guarantee, state, "bench-bare", 1, value -> bytes[0] += value.length);
+        return perRecordStreams(bootstrap, samples, guarantee, state, id("bench-bare", 'b'), 1, value -> bytes[0] += value.length);
     }
 
     /** (e): (b) plus decoding each sample, the least any aggregator that reads the samples must do. */
     private static double decodingStreams(String bootstrap, int samples, String guarantee, Path state) throws Exception {
         long[] nanos = new long[1];
-        return perRecordStreams(bootstrap, samples, guarantee, state, "bench-decode", 4,
+        return perRecordStreams(bootstrap, samples, guarantee, state, id("bench-decode", 'e'), 4,
                 value -> nanos[0] += Topics.sampleSerde().decode(value).getServiceTimeNanos());
     }
 
@@ -303,7 +352,7 @@ public final class AggregatorThroughput {
                     }
                     return histogram;
                 }, Materialized.with(Serdes.String(), histogramSerde()));
-        Properties props = streamsProperties(bootstrap, "bench-naive", guarantee, state);
+        Properties props = streamsProperties(bootstrap, id("bench-naive", 'c'), guarantee, state);
         props.put(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, ScheduledStartExtractor.class.getName());
         return runStreams(builder.build(), props, count::get, samples, 2);
     }
@@ -313,8 +362,18 @@ public final class AggregatorThroughput {
         AggregatorConfig defaults = AggregatorConfig.defaults();
         Map<String, String> kafka = new HashMap<>(defaults.kafka());
         kafka.put(KafkaSettings.BOOTSTRAP_SERVERS, bootstrap);
+        String variant = D_VARIANTS.length == 0 ? "" : D_VARIANTS[dRuns % D_VARIANTS.length].strip();
+        String applicationId = id("bench-tailprobe", 'd');
+        dRuns++;
+        for (String setting : variant.isEmpty() ? new String[0] : variant.split(",")) {
+            String[] keyValue = setting.split("=", 2);
+            kafka.put(keyValue[0].strip(), keyValue[1].strip());
+        }
+        if (!variant.isEmpty()) {
+            System.out.println("(d) " + applicationId + " with kafka settings " + variant);
+        }
         AggregatorConfig config = new AggregatorConfig(kafka,
-                new AggregatorConfig.Streams("bench-tailprobe", state, guarantee, 1, commitInterval(guarantee)),
+                new AggregatorConfig.Streams(applicationId, state, guarantee, 1, commitInterval(guarantee)),
                 defaults.window(), new AggregatorConfig.TopicsSetup(PARTITIONS, (short) 1), defaults.maxLatency(),
                 new AggregatorConfig.Http(0));
         try (Aggregator aggregator = Aggregator.start(config)) {
@@ -334,7 +393,7 @@ public final class AggregatorThroughput {
                 }
             });
             try {
-                return measure(() -> aggregator.metrics().samplesIn(), samples, "bench-tailprobe", 3);
+                return measure(() -> aggregator.metrics().samplesIn(), samples, applicationId, 3);
             } finally {
                 progress.interrupt();
             }
@@ -378,6 +437,7 @@ public final class AggregatorThroughput {
         long first = 0;
         long firstCount = 0;
         long firstCpu = 0;
+        RunProfile.Snapshot firstSnapshot = null;
         while (System.nanoTime() < deadline) {
             long now = System.nanoTime();
             long seen = count.getAsLong();
@@ -385,9 +445,14 @@ public final class AggregatorThroughput {
                 first = now;
                 firstCount = seen;
                 firstCpu = cpuNanosOfThreads(applicationId);
+                firstSnapshot = RunProfile.snapshot(applicationId);
             }
             if (seen >= samples) {
                 cpuMicrosByRun[run] = (cpuNanosOfThreads(applicationId) - firstCpu) / 1e3 / (seen - firstCount);
+                if (PROFILE) {
+                    RunProfile.print((char) ('a' + run), firstSnapshot, RunProfile.snapshot(applicationId), seen - firstCount,
+                            now - first);
+                }
                 return (seen - firstCount) / ((now - first) / 1e9);
             }
             Thread.sleep(5);

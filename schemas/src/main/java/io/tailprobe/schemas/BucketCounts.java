@@ -13,12 +13,27 @@ import java.util.Arrays;
  * ({@link LatencyHistograms#encodeBuckets}): the same values give the same bytes as a Histogram.
  */
 public final class BucketCounts {
+    /** Sparse form: the non-empty buckets' indexes, ascending (null while dense). */
     private int[] indexes;
+    /** Sparse form: their counts (null while dense). */
     private long[] counts;
+    /** Non-empty buckets, in either form. */
     private int size;
-    /** Counts added but not merged in yet; see {@link #addAll}. */
+    /** Counts added but not merged in yet; see {@link #addAll}. Sparse form only. */
     private BucketCounts pending;
     private static final int PENDING_FRACTION = 8;
+    /**
+     * Dense form: the count of bucket {@code denseBase + i} at {@code dense[i]}, or null while sparse. A
+     * large histogram (a fleet-wide window, a rollup) turns dense once it has {@link #DENSE_MIN_BUCKETS}
+     * buckets filling at least 1/{@link #DENSE_MAX_SPREAD} of their range: adding a window into it is
+     * then one array increment per bucket instead of a merge of sorted arrays. At 3 significant digits
+     * a latency spread of 0.1..10 ms fills most of its ~4,000 buckets once a few thousand samples are
+     * in, so the dense array is about as large as the sparse pair of arrays it replaces.
+     */
+    private long[] dense;
+    private int denseBase;
+    private static final int DENSE_MIN_BUCKETS = 256;
+    private static final int DENSE_MAX_SPREAD = 4;
 
     public BucketCounts() {
         this(4);
@@ -51,13 +66,35 @@ public final class BucketCounts {
         if (other.size == 0) {
             return;
         }
+        if (dense != null) {
+            other.forEachBucket(this::add);
+            return;
+        }
+        if (other.dense != null) {
+            if (size == 0) {
+                dense = other.dense.clone();
+                denseBase = other.denseBase;
+                size = other.size;
+                indexes = null;
+                counts = null;
+            } else {
+                settle();
+                BucketCounts merging = new BucketCounts(other.size);
+                other.forEachBucket(merging::append);
+                mergeIn(merging);
+                maybeDense();
+            }
+            return;
+        }
         if (size == 0 || other.indexes[0] > indexes[size - 1]) {
             ensureCapacity(size + other.size);
             System.arraycopy(other.indexes, 0, indexes, size, other.size);
             System.arraycopy(other.counts, 0, counts, size, other.size);
             size += other.size;
+            maybeDense();
         } else if (other.size * PENDING_FRACTION >= size) {
             mergeIn(other);
+            maybeDense();
         } else {
             if (pending == null) {
                 pending = new BucketCounts();
@@ -69,50 +106,129 @@ public final class BucketCounts {
         }
     }
 
-    /** Merges the side buffer in. */
+    /** Merges the side buffer in; the buffer stays, emptied, for the next windows (its arrays reused). */
     private void settle() {
-        if (pending != null) {
+        if (pending != null && pending.size > 0) {
             BucketCounts merging = pending;
             pending = null;
             merging.settle();
-            mergeIn(merging);
+            if (dense != null) {
+                merging.forEachBucket(this::add);
+            } else {
+                mergeIn(merging);
+                maybeDense();
+            }
+            if (dense == null) {
+                merging.clear();
+                pending = merging;
+            }
         }
     }
 
-    /** Merges {@code other}'s buckets in, in place from the back, so the arrays only grow by doubling. */
-    private void mergeIn(BucketCounts other) {
-        int distinct = size;
-        for (int i = 0, j = 0; j < other.size; ) {
-            if (i < size && indexes[i] < other.indexes[j]) {
-                i++;
-            } else {
-                if (i == size || indexes[i] != other.indexes[j]) {
-                    distinct++;
-                }
-                j++;
+    private void clear() {
+        if (dense != null) {
+            dense = null;
+            indexes = new int[4];
+            counts = new long[4];
+        }
+        size = 0;
+    }
+
+    /** Turns dense when large and filling enough of its range (see {@link #dense}). */
+    private void maybeDense() {
+        if (size >= DENSE_MIN_BUCKETS && indexes[size - 1] - indexes[0] + 1 <= DENSE_MAX_SPREAD * size) {
+            long[] filled = new long[indexes[size - 1] - indexes[0] + 1];
+            for (int i = 0; i < size; i++) {
+                filled[indexes[i] - indexes[0]] = counts[i];
+            }
+            denseBase = indexes[0];
+            dense = filled;
+            indexes = null;
+            counts = null;
+        }
+    }
+
+    /** Back to the sparse form, when a dense histogram would have to span too wide a range. */
+    private void sparse() {
+        int[] sparseIndexes = new int[Math.max(4, size)];
+        long[] sparseCounts = new long[sparseIndexes.length];
+        int n = 0;
+        for (int i = 0; i < dense.length; i++) {
+            if (dense[i] != 0) {
+                sparseIndexes[n] = denseBase + i;
+                sparseCounts[n++] = dense[i];
             }
         }
-        ensureCapacity(distinct);
+        indexes = sparseIndexes;
+        counts = sparseCounts;
+        dense = null;
+    }
+
+    /** Whether the counts are held in the dense form (tests). */
+    boolean isDense() {
+        return dense != null;
+    }
+
+    /** Each non-empty bucket's index and count, ascending. */
+    private void forEachBucket(BucketConsumer consumer) {
+        if (dense != null) {
+            for (int i = 0; i < dense.length; i++) {
+                if (dense[i] != 0) {
+                    consumer.accept(denseBase + i, dense[i]);
+                }
+            }
+        } else {
+            for (int i = 0; i < size; i++) {
+                consumer.accept(indexes[i], counts[i]);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface BucketConsumer {
+        void accept(int index, long count);
+    }
+
+    /**
+     * Merges {@code other}'s buckets in, in place from the back, so the arrays only grow by doubling:
+     * the merge assumes no bucket in common, and the room the common buckets left free is closed with
+     * one array copy at the end.
+     */
+    private void mergeIn(BucketCounts other) {
+        int total = size + other.size;
+        ensureCapacity(total);
         int i = size - 1;
         int j = other.size - 1;
-        for (int n = distinct - 1; j >= 0; n--) {
+        int n = total - 1;
+        while (j >= 0) { // n > i while j >= 0: the write never overtakes the read
             if (i >= 0 && indexes[i] > other.indexes[j]) {
                 indexes[n] = indexes[i];
-                counts[n] = counts[i--];
+                counts[n--] = counts[i--];
             } else if (i >= 0 && indexes[i] == other.indexes[j]) {
                 indexes[n] = indexes[i];
-                counts[n] = counts[i--] + other.counts[j--];
+                counts[n--] = counts[i--] + other.counts[j--];
             } else {
                 indexes[n] = other.indexes[j];
-                counts[n] = other.counts[j--];
+                counts[n--] = other.counts[j--];
             }
         }
-        size = distinct;
+        int common = n - i; // buckets both had: that many slots between the untouched head and the merged tail
+        if (common > 0) {
+            System.arraycopy(indexes, n + 1, indexes, i + 1, total - 1 - n);
+            System.arraycopy(counts, n + 1, counts, i + 1, total - 1 - n);
+        }
+        size = total - common;
     }
 
     public long totalCount() {
         settle();
         long total = 0;
+        if (dense != null) {
+            for (long count : dense) {
+                total += count;
+            }
+            return total;
+        }
         for (int i = 0; i < size; i++) {
             total += counts[i];
         }
@@ -128,10 +244,19 @@ public final class BucketCounts {
     /** HdrHistogram's V2 encoding of these counts ({@link LatencyHistograms#encodeBuckets}). */
     public byte[] encode() {
         settle();
+        if (dense != null) {
+            BucketCounts compact = new BucketCounts(size);
+            forEachBucket(compact::append);
+            return LatencyHistograms.encodeBuckets(compact.indexes, compact.counts, compact.size);
+        }
         return LatencyHistograms.encodeBuckets(indexes, counts, size);
     }
 
     private void add(int index, long count) {
+        if (dense != null) {
+            addDense(index, count);
+            return;
+        }
         if (size > 0 && indexes[size - 1] < index) { // values mostly arrive in no order, but appends are cheap
             append(index, count);
             return;
@@ -148,6 +273,36 @@ public final class BucketCounts {
         indexes[insertAt] = index;
         counts[insertAt] = count;
         size++;
+    }
+
+    private void addDense(int index, long count) {
+        int at = index - denseBase;
+        if (at < 0 || at >= dense.length) {
+            int from = Math.min(denseBase, index);
+            int to = Math.max(denseBase + dense.length, index + 1); // exclusive
+            if (to - from > DENSE_MAX_SPREAD * (size + 1)) {
+                sparse();
+                add(index, count);
+                return;
+            }
+            // a quarter more room on the side that grew (within the spread allowed), so a range
+            // widening bucket by bucket is not copied each time
+            int room = Math.min((to - from) / 4, DENSE_MAX_SPREAD * (size + 1) - (to - from));
+            if (index < denseBase) {
+                from = Math.max(0, from - room);
+            } else {
+                to += room;
+            }
+            long[] grown = new long[to - from];
+            System.arraycopy(dense, 0, grown, denseBase - from, dense.length);
+            dense = grown;
+            denseBase = from;
+            at = index - denseBase;
+        }
+        if (dense[at] == 0) {
+            size++;
+        }
+        dense[at] += count;
     }
 
     private void append(int index, long count) {

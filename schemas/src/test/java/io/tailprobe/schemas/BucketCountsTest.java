@@ -35,6 +35,67 @@ class BucketCountsTest {
     }
 
     @Test
+    void large_sums_turn_dense_and_back_and_still_encode_byte_for_byte_like_one_histogram_of_every_value() {
+        Random random = new Random(23);
+        Histogram expectedFleet = LatencyHistograms.newHistogram();
+        Histogram expectedThird = LatencyHistograms.newHistogram();
+        BucketCounts fleet = new BucketCounts();
+        BucketCounts third = new BucketCounts();
+        boolean fleetWasDense = false;
+        for (int window = 0; window < 400; window++) {
+            BucketCounts host = new BucketCounts();
+            for (int i = 0; i < 12; i++) {
+                // a narrow spread around 1 ms fills its buckets densely; once an outlier far out, once one close
+                long nanos = window == 250 && i == 0 ? 40_000_000_000L
+                        : window == 300 && i == 0 ? 1_500L
+                        : (long) (Math.exp(random.nextGaussian() * 0.3) * 1_000_000);
+                host.record(nanos);
+                LatencyHistograms.record(expectedFleet, nanos);
+                if (window % 3 == 0 && window != 300) {
+                    LatencyHistograms.record(expectedThird, nanos);
+                }
+            }
+            fleet.addAll(host);
+            fleetWasDense |= fleet.isDense();
+            if (window % 3 == 0 && window != 300) {
+                third.addAll(host);
+            }
+        }
+        assertThat(fleetWasDense).as("a few hundred buckets filling their range").isTrue();
+        assertThat(fleet.isDense()).as("a 40 s outlier makes the range too wide for the dense form").isFalse();
+        assertThat(fleet.encode()).isEqualTo(v2(expectedFleet));
+        assertThat(fleet.totalCount()).isEqualTo(400 * 12);
+        assertThat(third.isDense()).isTrue();
+        assertThat(third.encode()).isEqualTo(v2(expectedThird));
+        assertThat(third.totalCount()).isEqualTo(expectedThird.getTotalCount());
+
+        BucketCounts copy = new BucketCounts();
+        copy.addAll(third); // dense into empty: a copy, not shared
+        Histogram expectedCopy = expectedThird.copy();
+        third.record(1_500);  // below the dense range
+        third.record(2_000_000);
+        LatencyHistograms.record(expectedThird, 1_500);
+        LatencyHistograms.record(expectedThird, 2_000_000);
+        BucketCounts small = new BucketCounts();
+        small.record(700_000);
+        small.addAll(third); // dense into a small sparse one
+        Histogram expectedSmall = expectedThird.copy();
+        LatencyHistograms.record(expectedSmall, 700_000);
+        BucketCounts both = new BucketCounts();
+        both.addAll(copy);
+        both.addAll(third); // dense into dense
+        Histogram expectedBoth = expectedCopy.copy();
+        expectedBoth.add(expectedThird);
+
+        assertThat(copy.encode()).isEqualTo(v2(expectedCopy));
+        assertThat(third.encode()).isEqualTo(v2(expectedThird));
+        assertThat(small.encode()).isEqualTo(v2(expectedSmall));
+        assertThat(both.encode()).isEqualTo(v2(expectedBoth));
+        assertThat(both.buckets()).isEqualTo(BucketCounts.decode(ByteBuffer.wrap(both.encode())).buckets());
+        assertThat(BucketCounts.decode(ByteBuffer.wrap(both.encode())).encode()).isEqualTo(both.encode());
+    }
+
+    @Test
     void any_values_encode_byte_for_byte_like_a_histogram_holding_them() {
         Random random = new Random(11);
         for (int trial = 0; trial < 300; trial++) {
