@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  *   <li>{@code tailprobe_query_run_cache_requests_total{result="hit"|"miss"}}: runs of windows asked for,
  *       found kept at their current version or read from the store;</li>
  *   <li>{@code tailprobe_query_run_cache_kept_total}, {@code tailprobe_query_run_cache_evicted_total}:
- *       sums built and offered (a run asked for twice), and pushed out past the budget or not let in;</li>
+ *       sums built and kept (a run asked for twice), and pushed out past the budget;</li>
  *   <li>{@code tailprobe_query_run_cache_sums}, {@code tailprobe_query_run_cache_bytes},
  *       {@code tailprobe_query_run_cache_budget_bytes}: what it holds now, and may;</li>
  *   <li>{@code tailprobe_query_running}, {@code tailprobe_query_waiting}, {@code tailprobe_query_concurrency_limit}:
@@ -42,10 +42,10 @@ public final class QueryApiMetrics implements MultiCollector {
                         .dataPoint(counter(now.hits(), Labels.of("result", "hit")))
                         .dataPoint(counter(now.misses(), Labels.of("result", "miss"))).build())
                 .metricSnapshot(CounterSnapshot.builder().name("tailprobe_query_run_cache_kept")
-                        .help("Sums of runs built and offered to the cache, each once its run was asked for twice")
+                        .help("Sums of runs built and kept, each once its run was asked for twice")
                         .dataPoint(counter(now.kept(), Labels.EMPTY)).build())
                 .metricSnapshot(CounterSnapshot.builder().name("tailprobe_query_run_cache_evicted")
-                        .help("Sums of runs pushed out past the budget, or not let in: asked for less often than those kept")
+                        .help("Sums of runs pushed out, least recently used first, past the budget")
                         .dataPoint(counter(now.evicted(), Labels.EMPTY)).build())
                 .metricSnapshot(gauge("tailprobe_query_run_cache_sums", "Sums of runs kept now", now.sums()))
                 .metricSnapshot(gauge("tailprobe_query_run_cache_bytes", "Heap the kept sums hold, roughly", now.bytes()))
