@@ -1,8 +1,8 @@
 package io.tailprobe.query.http;
 
 import io.javalin.http.Handler;
+import io.tailprobe.query.store.ForwardingHistogramStore;
 import io.tailprobe.query.store.HistogramStore;
-import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.util.List;
@@ -80,54 +80,16 @@ public final class QueryTurns {
     }
 
     /** The store, all of it passed through, its window reads in turn. */
-    private final class InTurn implements HistogramStore {
-        private final HistogramStore store;
-
+    private final class InTurn extends ForwardingHistogramStore {
         InTurn(HistogramStore store) {
-            this.store = store;
+            super(store);
         }
 
         @Override
         public List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
                                                long toMillisExclusive) {
             takeTurn();
-            return store.windows(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
-        }
-
-        @Override
-        public List<SeriesInfo> series() {
-            return store.series();
-        }
-
-        @Override
-        public List<SeriesInfo> series(String target) {
-            return store.series(target);
-        }
-
-        @Override
-        public long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
-                            long toMillisExclusive) {
-            return store.version(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
-        }
-
-        @Override
-        public long seriesVersion() {
-            return store.seriesVersion();
-        }
-
-        @Override
-        public boolean isRunning() {
-            return store.isRunning();
-        }
-
-        @Override
-        public boolean isCaughtUp() {
-            return store.isCaughtUp();
-        }
-
-        @Override
-        public HistogramStore local() {
-            return store.local();
+            return super.windows(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
         }
     }
 }

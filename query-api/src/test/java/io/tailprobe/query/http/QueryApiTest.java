@@ -12,9 +12,9 @@ import io.tailprobe.query.SampleFleet;
 import io.tailprobe.query.SampleTopic;
 import io.tailprobe.query.TestWindows;
 import io.tailprobe.query.samples.KafkaSampleSource;
+import io.tailprobe.query.store.ForwardingHistogramStore;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.InMemoryHistogramStore;
-import io.tailprobe.query.store.SeriesInfo;
 import io.tailprobe.schemas.WindowedHistogram;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.LatencyHistograms;
@@ -490,12 +490,7 @@ class QueryApiTest {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger reading = new AtomicInteger();
         AtomicInteger mostReadingAtOnce = new AtomicInteger();
-        HistogramStore slow = new HistogramStore() { // a query's read of its range waits until released
-            @Override
-            public List<SeriesInfo> series() {
-                return store.series();
-            }
-
+        HistogramStore slow = new ForwardingHistogramStore(store) { // a query's read of its range waits until released
             @Override
             public List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long from,
                                                    long toExclusive) {
@@ -509,17 +504,7 @@ class QueryApiTest {
                         reading.decrementAndGet();
                     }
                 }
-                return store.windows(series, host, resolutionSeconds, from, toExclusive);
-            }
-
-            @Override
-            public boolean isRunning() {
-                return true;
-            }
-
-            @Override
-            public boolean isCaughtUp() {
-                return true;
+                return super.windows(series, host, resolutionSeconds, from, toExclusive);
             }
         };
         QueryApiConfig defaults = QueryApiConfig.defaultConfig();

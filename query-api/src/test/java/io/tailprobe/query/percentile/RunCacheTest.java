@@ -3,6 +3,7 @@ package io.tailprobe.query.percentile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tailprobe.query.TestWindows;
+import io.tailprobe.query.store.ForwardingHistogramStore;
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.query.store.InMemoryHistogramStore;
 import io.tailprobe.query.store.SeriesInfo;
@@ -162,32 +163,12 @@ class RunCacheTest {
     void what_is_not_kept_is_read_with_one_scan_per_stretch_of_a_resolution() {
         InMemoryHistogramStore windows = store(14);
         AtomicInteger scans = new AtomicInteger();
-        HistogramStore counted = new HistogramStore() {
-            @Override
-            public List<SeriesInfo> series() {
-                return windows.series();
-            }
-
+        HistogramStore counted = new ForwardingHistogramStore(windows) {
             @Override
             public List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
                                                    long toMillisExclusive) {
                 scans.incrementAndGet();
-                return windows.windows(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
-            }
-
-            @Override
-            public long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis, long toMillis) {
-                return windows.version(series, host, resolutionSeconds, fromMillis, toMillis);
-            }
-
-            @Override
-            public boolean isRunning() {
-                return true;
-            }
-
-            @Override
-            public boolean isCaughtUp() {
-                return true;
+                return super.windows(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
             }
         };
         PercentileService service = new PercentileService(counted, PercentileService.DEFAULT_STEPS, cache);
@@ -292,26 +273,16 @@ class RunCacheTest {
     @Test
     void windows_the_store_cannot_version_are_never_kept() {
         InMemoryHistogramStore windows = store(10);
-        HistogramStore remote = new HistogramStore() { // as the routing store answers for another instance's series
+        HistogramStore remote = new ForwardingHistogramStore(windows) { // as the routing store answers for another instance's series
             @Override
-            public List<SeriesInfo> series() {
-                return windows.series();
+            public long version(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
+                                long toMillisExclusive) {
+                return UNVERSIONED;
             }
 
             @Override
-            public List<WindowedHistogram> windows(SeriesKey series, String host, int resolutionSeconds, long fromMillis,
-                                                   long toMillisExclusive) {
-                return windows.windows(series, host, resolutionSeconds, fromMillis, toMillisExclusive);
-            }
-
-            @Override
-            public boolean isRunning() {
-                return true;
-            }
-
-            @Override
-            public boolean isCaughtUp() {
-                return true;
+            public long seriesVersion() {
+                return UNVERSIONED;
             }
         };
         PercentileService service = new PercentileService(remote, PercentileService.DEFAULT_STEPS, cache);
