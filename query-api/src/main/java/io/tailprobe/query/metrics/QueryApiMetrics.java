@@ -19,8 +19,9 @@ import java.util.function.Supplier;
  *       sums built and kept (a run asked for twice), and pushed out past the budget;</li>
  *   <li>{@code tailprobe_query_run_cache_sums}, {@code tailprobe_query_run_cache_bytes},
  *       {@code tailprobe_query_run_cache_budget_bytes}: what it holds now, and may;</li>
- *   <li>{@code tailprobe_query_running}, {@code tailprobe_query_waiting}, {@code tailprobe_query_concurrency_limit}:
- *       queries worked on now, waiting for their turn, and how many may be worked on at once
+ *   <li>{@code tailprobe_query_running}, {@code tailprobe_query_waiting},
+ *       {@code tailprobe_query_concurrency_limit}: queries holding a turn now, waiting for one, and how
+ *       many may hold one at once
  *       ({@code http.maxConcurrentQueries}).</li>
  * </ul>
  */
@@ -38,7 +39,8 @@ public final class QueryApiMetrics implements MultiCollector {
         RunCacheStats now = stats.get();
         return MetricSnapshots.builder()
                 .metricSnapshot(CounterSnapshot.builder().name("tailprobe_query_run_cache_requests")
-                        .help("Runs of windows asked for: kept at their current version (hit) or read from the store (miss)")
+                        .help("Runs of windows asked for: kept at their current version (hit) or read from the store"
+                                + " (miss)")
                         .dataPoint(counter(now.hits(), Labels.of("result", "hit")))
                         .dataPoint(counter(now.misses(), Labels.of("result", "miss"))).build())
                 .metricSnapshot(CounterSnapshot.builder().name("tailprobe_query_run_cache_kept")
@@ -51,9 +53,9 @@ public final class QueryApiMetrics implements MultiCollector {
                 .metricSnapshot(gauge("tailprobe_query_run_cache_bytes", "Heap the kept sums hold, roughly", now.bytes()))
                 .metricSnapshot(gauge("tailprobe_query_run_cache_budget_bytes", "The most heap the kept sums may hold",
                         now.budgetBytes()))
-                .metricSnapshot(gauge("tailprobe_query_running", "Queries worked on now", turns.running()))
+                .metricSnapshot(gauge("tailprobe_query_running", "Queries holding a turn to read windows now", turns.running()))
                 .metricSnapshot(gauge("tailprobe_query_waiting", "Queries waiting for their turn", turns.waiting()))
-                .metricSnapshot(gauge("tailprobe_query_concurrency_limit", "How many queries may be worked on at once",
+                .metricSnapshot(gauge("tailprobe_query_concurrency_limit", "How many queries may hold a turn to read windows at once",
                         turns.limit()))
                 .build();
     }

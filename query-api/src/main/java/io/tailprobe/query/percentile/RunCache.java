@@ -50,14 +50,6 @@ final class RunCache {
         }
     };
 
-    /** @param budgetBytes the most heap the sums may hold, e.g. 256 MB; 0 keeps nothing */
-    RunCache(long budgetBytes) {
-        this.budgetBytes = budgetBytes;
-        long daysBudget = budgetBytes / 8 * DAYS_SHARE_EIGHTHS;
-        this.days = new Segment(daysBudget);
-        this.shorter = new Segment(budgetBytes - daysBudget);
-    }
-
     /** Runs asked for and found kept at their current version, and not. */
     private long hits;
     private long misses;
@@ -65,6 +57,14 @@ final class RunCache {
     private long kept;
     private long evicted;
     private final long budgetBytes;
+
+    /** @param budgetBytes the most heap the sums may hold, e.g. 256 MB; 0 keeps nothing */
+    RunCache(long budgetBytes) {
+        this.budgetBytes = budgetBytes;
+        long daysBudget = budgetBytes / 8 * DAYS_SHARE_EIGHTHS;
+        this.days = new Segment(daysBudget);
+        this.shorter = new Segment(budgetBytes - daysBudget);
+    }
 
     /** The default budget: an eighth of the heap, at most 256 MB. */
     static RunCache withDefaultBudget() {
