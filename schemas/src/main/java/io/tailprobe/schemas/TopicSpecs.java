@@ -113,7 +113,7 @@ public final class TopicSpecs {
         finestFirst.forEach((seconds, retention) ->
                 retentionByTopic.put(Topics.histograms(histogramsPrefix, seconds), retention));
         try {
-            Set<String> existing = admin.listTopics().names().get();
+            Set<String> existing = listedWith(admin, samplesTopic);
             if (!existing.contains(samplesTopic)) {
                 throw new IllegalStateException(samplesTopic + " does not exist; the histogram topics take its "
                         + "partition count");
@@ -185,6 +185,24 @@ public final class TopicSpecs {
      * Creates the topics; returns the names of those this call created, in the given order (another
      * client may have created one first).
      */
+    /** How long a topic just created may take to be listed by the broker asked (its metadata lags the controller's). */
+    static final Duration LISTING_WAIT = Duration.ofSeconds(10);
+
+    /**
+     * The topics the broker lists, once it lists {@code topic} or {@link #LISTING_WAIT} has passed: a topic
+     * {@link #ensure} created a moment ago is the controller's at once but a broker's only a little later
+     * (CI once saw {@code latency.samples} missing from the listing right after its creation).
+     */
+    private static Set<String> listedWith(Admin admin, String topic) throws ExecutionException, InterruptedException {
+        long deadline = System.nanoTime() + LISTING_WAIT.toNanos();
+        Set<String> listed = admin.listTopics().names().get();
+        while (!listed.contains(topic) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            listed = admin.listTopics().names().get();
+        }
+        return listed;
+    }
+
     private static List<String> create(Admin admin, List<NewTopic> topics) throws ExecutionException, InterruptedException {
         List<String> created = new ArrayList<>();
         if (topics.isEmpty()) {
