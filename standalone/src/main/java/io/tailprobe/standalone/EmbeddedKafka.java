@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -72,8 +74,9 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public static EmbeddedKafka start(int port, Path dataDir, Map<String, String> overrides,
                                       Map<String, String> clientProperties) {
-        int clientPort = port == 0 ? freePort() : port;
-        int controllerPort = freePort();
+        int[] ports = freePorts(2, port);
+        int clientPort = port == 0 ? ports[0] : port;
+        int controllerPort = ports[1];
         boolean temporary = dataDir == null;
         try {
             Path dir = temporary ? Files.createTempDirectory("tailprobe-kafka-") : Files.createDirectories(dataDir);
@@ -190,11 +193,37 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+        return freePorts(1, 0)[0];
+    }
+
+    /**
+     * {@code count} distinct free ports, none equal to {@code taken}. The sockets are all held open until
+     * every port is chosen: closed one at a time, the OS may hand the same ephemeral port out twice (CI
+     * once gave the client and the controller listener the same one).
+     */
+    static int[] freePorts(int count, int taken) {
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            int chosen = 0;
+            while (chosen < count) {
+                ServerSocket socket = new ServerSocket(0); // held open, so the next one differs
+                sockets.add(socket);
+                if (socket.getLocalPort() != taken) {
+                    ports[chosen++] = socket.getLocalPort();
+                }
+            }
+            return ports;
         } catch (IOException e) {
             throw new UncheckedIOException("no free port on this machine", e);
+        } finally {
+            for (ServerSocket socket : sockets) {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // it was only held to reserve a number
+                }
+            }
         }
     }
 }

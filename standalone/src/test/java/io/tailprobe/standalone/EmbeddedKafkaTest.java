@@ -49,6 +49,15 @@ class EmbeddedKafkaTest {
         assertThat(values).containsExactly("before the restart");
     }
 
+    @Test
+    void ports_chosen_together_are_distinct_and_avoid_the_one_already_taken() {
+        int taken = EmbeddedKafka.freePort();
+        for (int round = 0; round < 200; round++) {
+            int[] ports = EmbeddedKafka.freePorts(4, taken);
+            assertThat(ports).doesNotHaveDuplicates().doesNotContain(taken, 0);
+        }
+    }
+
     private static Properties consumerProperties(EmbeddedKafka kafka) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());

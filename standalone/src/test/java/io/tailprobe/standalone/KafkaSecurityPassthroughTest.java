@@ -107,8 +107,9 @@ class KafkaSecurityPassthroughTest {
     @Order(1)
     void agent_aggregator_and_query_api_authenticate_by_configuration_alone_and_samples_flow_end_to_end()
             throws Exception {
-        int queryPort = EmbeddedKafka.freePort();
-        int agentPort = EmbeddedKafka.freePort();
+        int[] ports = EmbeddedKafka.freePorts(2, 0);
+        int queryPort = ports[0];
+        int agentPort = ports[1];
         Path agentLog = LOGS.resolve("sasl-agent.log");
         Files.deleteIfExists(agentLog);
         Instant from = Instant.now().minusSeconds(60);

@@ -18,9 +18,6 @@ import io.tailprobe.schemas.PhaseTimings;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.TopicSpecs;
 import io.tailprobe.schemas.Topics;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -105,8 +102,9 @@ class QueryRoutingTest {
                     .pollInterval(Duration.ofMillis(100)).until(() -> admin.listTopics().names().get().containsAll(
                             List.of(Topics.histograms(10), Topics.histograms(60), Topics.histograms(3_600))));
         }
-        first = QueryService.start(queryConfig(kafka, freePort(), "first"));
-        second = QueryService.start(queryConfig(kafka, freePort(), "second"));
+        int[] ports = EmbeddedKafka.freePorts(2, 0);
+        first = QueryService.start(queryConfig(kafka, ports[0], "first"));
+        second = QueryService.start(queryConfig(kafka, ports[1], "second"));
         await("both instances running, each holding part of the partitions").atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(200)).until(() -> first.store().isRunning() && second.store().isRunning()
                         && !localPartitions(first).isEmpty() && !localPartitions(second).isEmpty()
@@ -142,13 +140,6 @@ class QueryRoutingTest {
                 stateDir.resolve("query-" + name).toString(), "localhost:" + port), Duration.ofDays(31));
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private static Set<Integer> localPartitions(QueryService service) {
         return ((KafkaHistogramStore) service.store().local()).localPartitions();

@@ -95,7 +95,7 @@ class RoutingHistogramStoreTest {
     }
 
     @BeforeAll
-    void startInstances() {
+    void startInstances() throws IOException {
         for (int w = 0; w < SampleFleet.WINDOWS; w++) {
             long startMillis = windowStartMillis(w);
             everything.put(labelled(TestWindows.window(WEB_H2, "a", startMillis, new long[] {12_000_000L + w}, 0)));
@@ -112,8 +112,12 @@ class RoutingHistogramStoreTest {
             holder.putAll(everything.windows(info.series(), info.host(), info.resolutionSeconds(), 0, Long.MAX_VALUE));
         }
         single = start(everything, 0);
-        HostInfo a = new HostInfo("localhost", freePort());
-        HostInfo b = new HostInfo("localhost", freePort());
+        HostInfo a;
+        HostInfo b;
+        try (ServerSocket first = new ServerSocket(0); ServerSocket second = new ServerSocket(0)) {
+            a = new HostInfo("localhost", first.getLocalPort()); // held open together, so the two differ
+            b = new HostInfo("localhost", second.getLocalPort());
+        }
         routingA = new RoutingHistogramStore(heldByA, assignment, a, new PeerClient(TOKEN, Duration.ofSeconds(5)));
         routingB = new RoutingHistogramStore(heldByB, assignment, b, new PeerClient(TOKEN, Duration.ofSeconds(5)));
         instanceA = start(routingA, a.port());
