@@ -5,8 +5,8 @@
 #
 # Installs wrk from Debian when missing, builds the bench module in the reactor (root pom profile "bench";
 # nothing is installed into ~/.m2), starts io.tailprobe.bench.QueryLoad (an in-process broker whose
-# histogram topics it fills once with DAYS days of 10 s, 1 min and 1 h windows of SERIES series, kept in
-# bench/target/query-load/ for the next run, the real query API over them, and a hello-world Javalin app
+# histogram topics it fills once with DAYS days of SERIES series' 10 s windows and their 1 min, 10 min
+# and 1 h rollups, kept in bench/target/query-load/ for the next run, the real query API over them, and a hello-world Javalin app
 # as the floor), waits for the machine to be idle, then runs wrk with CONNECTIONS connections on 2
 # threads: a 7-day percentile query, a latest-window query and the hello-world route, DURATION_SECONDS
 # each after 10 s of warm-up, printing wrk's figures, the server's and wrk's CPU time per request and the
@@ -28,6 +28,8 @@
 #                        "live@N" in QUERIES is the same at N simulated seconds per second
 #   BEFORE_QUERIES=...   the queries of code "before", when they are to differ from QUERIES
 #   DATA=dir             where the loaded windows and the query API's state live (bench/target/query-load)
+#   ROLLUPS=60,3600      the rollups (seconds) to load into a new DATA folder; default the aggregator's
+#                        (1 min, 10 min, 1 h). A folder loaded before keeps the rollups it has
 #   GCS="g1 zgc"         runs everything once per garbage collector of the server (default g1, the JVM's
 #                        and the query API's own), each with -Xmx2g
 #
@@ -123,7 +125,7 @@ for GC in ${GCS:-g1}; do
     [[ " $VERSION_QUERIES " == *" live"* ]] && LIVE_ARG=(live)
     rm -f "$LOG" # the previous server's READY line must not be taken for this one's
     "$JAVA" -Xmx2g "${GC_OPTS[@]}" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
-        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CLASSPATH" \
+        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dtailprobe.bench.rollups="${ROLLUPS:-}" -cp "$CLASSPATH" \
         io.tailprobe.bench.QueryLoad "$DATA" "$SERIES" "$DAYS" "$PORT" "${LIVE_ARG[@]}" > "$LOG" 2>&1 &
     SERVER=$!
     until grep -q '^READY ' "$LOG"; do

@@ -51,7 +51,7 @@ resource "aws_msk_cluster" "this" {
 
 # The topics as the aggregator would create them (TopicSpecs): raw samples kept 7 days, the dead
 # letters, and one compacted topic per resolution with that resolution's retention
-# (window.retention: 10s 7d, 1m 90d, 1h 730d). The aggregator keeps retention.ms in line at start.
+# (window.retention: 10s 7d, 1m 90d, 10m 365d, 1h 730d). The aggregator keeps retention.ms in line at start.
 locals {
   topics = {
     "latency.samples" = {
@@ -69,6 +69,10 @@ locals {
     "latency.histograms.1m" = {
       "cleanup.policy" = "compact,delete"
       "retention.ms"   = "7776000000"
+    }
+    "latency.histograms.10m" = {
+      "cleanup.policy" = "compact,delete"
+      "retention.ms"   = "31536000000"
     }
     "latency.histograms.1h" = {
       "cleanup.policy" = "compact,delete"

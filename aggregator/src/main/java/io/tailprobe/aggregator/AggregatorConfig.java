@@ -56,21 +56,24 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
      * @param grace how long after a window's end its late samples are still accepted (in stream time)
      * @param idleClose when a partition has received nothing for this long (wall clock), its
      *     stream time advances to the wall clock so that the last windows close even when probes stop
-     * @param rollups coarser resolutions, each a multiple of {@code size} (default 1m and 1h): every
-     *     closed base window is added into the rollup windows that contain it (histograms add
-     *     exactly), which close like base windows
+     * @param rollups coarser resolutions, each a multiple of the one before (default 1m, 10m and 1h):
+     *     every closed base window is added into the rollup windows that contain it (histograms add
+     *     exactly), which close like base windows. The 10 min step keeps the edges of a long range cheap
+     *     to read: a 7-day range from 14:02:30 reads at most 5 × 10 min, 9 × 1 min and 5 × 10 s windows
+     *     at each end instead of up to 59 × 1 min
      * @param retention how long the closed windows of each resolution are kept in their topic, keyed
-     *     by the resolution: {@code {10s: 7d, 1m: 90d, 1h: 730d}} by default. A map rather than a list
+     *     by the resolution: {@code {10s: 7d, 1m: 90d, 10m: 365d, 1h: 730d}} by default. A map rather than a list
      *     beside {@code rollups}: each figure sits next to the resolution it is for, and one can be
      *     overridden alone ({@code --set window.retention.1h=3650d}, {@code TAILPROBE_WINDOW_RETENTION_1H}).
      *     Every resolution needs one; keys of resolutions not configured are ignored, so the defaults
-     *     for 1m and 1h do no harm when the rollups change.
+     *     for 1m, 10m and 1h do no harm when the rollups change.
      */
     public record Window(Duration size, Duration grace, Duration idleClose, List<Duration> rollups,
             Map<String, Duration> retention) {
-        public static final List<Duration> DEFAULT_ROLLUPS = List.of(Duration.ofMinutes(1), Duration.ofHours(1));
-        public static final Map<String, Duration> DEFAULT_RETENTION =
-                Map.of("10s", Duration.ofDays(7), "1m", Duration.ofDays(90), "1h", Duration.ofDays(730));
+        public static final List<Duration> DEFAULT_ROLLUPS =
+                List.of(Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofHours(1));
+        public static final Map<String, Duration> DEFAULT_RETENTION = Map.of("10s", Duration.ofDays(7),
+                "1m", Duration.ofDays(90), "10m", Duration.ofDays(365), "1h", Duration.ofDays(730));
 
         public Window {
             rollups = rollups == null ? DEFAULT_ROLLUPS : List.copyOf(rollups);
@@ -183,7 +186,7 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
 
     /**
      * The retention of each resolution's windows by resolution in seconds, e.g. {@code {10=7d,
-     * 60=90d, 3600=730d}}, from {@code window.retention}.
+     * 60=90d, 600=365d, 3600=730d}}, from {@code window.retention}.
      *
      * @throws ConfigException when a key is not a duration, a retention is not positive, two keys name
      *     the same resolution ({@code 60s} and {@code 1m}) or a resolution has none

@@ -21,10 +21,11 @@ class AggregatorConfigTest {
     }
 
     @Test
-    void defaults_are_ten_second_windows_rolled_up_to_minutes_and_hours_exactly_once() {
+    void defaults_are_ten_second_windows_rolled_up_to_1_min_10_min_and_1_h_exactly_once() {
         AggregatorConfig config = load();
         assertThat(config.window().size()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(config.window().rollups()).containsExactly(Duration.ofMinutes(1), Duration.ofHours(1));
+        assertThat(config.window().rollups())
+                .containsExactly(Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofHours(1));
         assertThat(config.streams().processingGuarantee()).isEqualTo("exactly_once_v2");
     }
 
@@ -51,9 +52,9 @@ class AggregatorConfigTest {
     }
 
     @Test
-    void default_retention_is_7_days_for_10s_windows_90_days_for_1m_and_730_days_for_1h() {
-        assertThat(load().retentionByResolutionSeconds()).containsExactly(
-                Map.entry(10, Duration.ofDays(7)), Map.entry(60, Duration.ofDays(90)), Map.entry(3_600, Duration.ofDays(730)));
+    void default_retention_is_7_days_for_10s_windows_90_days_for_1m_365_for_10m_and_730_for_1h() {
+        assertThat(load().retentionByResolutionSeconds()).containsExactly(Map.entry(10, Duration.ofDays(7)),
+                Map.entry(60, Duration.ofDays(90)), Map.entry(600, Duration.ofDays(365)), Map.entry(3_600, Duration.ofDays(730)));
     }
 
     @Test
@@ -75,7 +76,7 @@ class AggregatorConfigTest {
 
     @Test
     void every_resolution_needs_a_positive_retention_and_the_base_one_outlives_the_longest_rollup() {
-        assertThatThrownBy(() -> load("window.rollups.1=1d"))
+        assertThatThrownBy(() -> load("window.rollups.2=1d"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("window.retention.1d must be set: every resolution (window.size, window.rollups) needs a retention");
         assertThatThrownBy(() -> load("window.retention.10s=1h"))

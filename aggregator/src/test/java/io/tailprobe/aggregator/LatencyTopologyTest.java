@@ -68,7 +68,7 @@ class LatencyTopologyTest {
         driver = new TopologyTestDriver(LatencyTopology.build(config, metrics), props, Instant.ofEpochMilli(T0_MILLIS));
         samples = driver.createInputTopic(Topics.SAMPLES, new StringSerializer(), new ByteArraySerializer());
         histogramTopics = new TreeMap<>();
-        for (int seconds : new int[] {10, 60, 3_600}) {
+        for (int seconds : config.retentionByResolutionSeconds().keySet()) { // 10 s, 1 min, 10 min, 1 h
             histogramTopics.put(seconds, driver.createOutputTopic(Topics.histograms(seconds), new StringDeserializer(),
                     new ByteArrayDeserializer()));
         }
@@ -195,12 +195,14 @@ class LatencyTopologyTest {
         histogramTopics.forEach((seconds, topic) -> keysByTopicResolution.put(seconds,
                 topic.readRecordsToList().stream().map(r -> HistogramKey.parse(r.key())).toList()));
 
-        // host-a and fleet-wide: 12 base windows, the minutes 14:02 and 14:03, the hour 14:00
+        // host-a and fleet-wide: 12 base windows, the minutes 14:02 and 14:03, the ten minutes 14:00, the hour 14:00
         assertThat(keysByTopicResolution.get(10)).hasSize(24).allMatch(k -> k.resolutionSeconds() == 10);
         assertThat(keysByTopicResolution.get(60)).hasSize(4).allMatch(k -> k.resolutionSeconds() == 60);
+        assertThat(keysByTopicResolution.get(600)).hasSize(2).allMatch(k -> k.resolutionSeconds() == 600)
+                .extracting(HistogramKey::windowStartMillis).containsOnly(T0_MILLIS - 120_000L);
         assertThat(keysByTopicResolution.get(3_600)).hasSize(2).allMatch(k -> k.resolutionSeconds() == 3_600)
                 .extracting(HistogramKey::windowStartMillis).containsOnly(T0_MILLIS - 120_000L);
-        assertThat(metrics.windowsEmitted()).isEqualTo(30);
+        assertThat(metrics.windowsEmitted()).isEqualTo(32);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.tailprobe.bench;
 
+import io.tailprobe.aggregator.AggregatorConfig;
 import io.tailprobe.common.KafkaSettings;
 import io.tailprobe.query.QueryApiConfig;
 import io.tailprobe.query.QueryService;
@@ -21,10 +22,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,8 +45,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * The query API under load (issue 5), the server side: an in-process broker whose histogram topics hold
- * {@code DAYS} days of closed windows of {@code SERIES} fleet-wide series, 10 s windows plus the 1 min and
- * 1 h rollups the aggregator would have written (each rollup the exact sum of its 10 s windows), and the
+ * {@code DAYS} days of closed windows of {@code SERIES} fleet-wide series, 10 s windows plus the 1 min, 10 min
+ * and 1 h rollups the aggregator would have written (each rollup the exact sum of its 10 s windows), and the
  * real query API ({@link QueryService}: Kafka Streams, RocksDB, Interactive Queries, Javalin) over them.
  * {@code bench/query-load.sh} drives it with wrk.
  *
@@ -56,12 +59,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * range-scans the fleet-wide keys only, so they would add disk, not work.
  *
  * <p>With {@code live} as a fifth argument, a {@link LiveWriter} is made ready before {@code READY}: it
- * goes on writing each series' next 10 s windows, and the 1 min and 1 h rollups as they close, when
+ * goes on writing each series' next 10 s windows, and the rollups as they close, when
  * {@code POST /live/start?speed=S} is sent to the hello-world port, at {@code S} simulated seconds per
  * second (1: the real rate, 100 series' windows every 10 s), until {@code POST /live/stop}.
  *
  * <p>Usage: {@code QueryLoad DATA_DIR SERIES DAYS HTTP_PORT [live]}. The broker's data and the query API's state
- * stay in {@code DATA_DIR}, so a second run with the same figures starts in seconds. Prints
+ * stay in {@code DATA_DIR}, so a second run with the same figures starts in seconds. The rollups loaded are the
+ * aggregator's defaults unless {@code -Dtailprobe.bench.rollups=60,3600} (seconds) names others; data loaded
+ * before keeps the rollups it has (its topics say which), the live writer's included. Prints
  * {@code READY END_MILLIS=<end of the last window>} once {@code /ready} answers 200, then serves until
  * killed. Beside it, on {@code HTTP_PORT + 1}, a Javalin app with one route, {@code GET /hello} answering
  * {@code {"hello":"world"}} as JSON, in the same JVM: the floor of what any route of the query API can
@@ -70,6 +75,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class QueryLoad {
     private static final int PARTITIONS = 6;
     static final int BASE_SECONDS = 10;
+    /** The rollups the aggregator writes by default (1 min, 10 min, 1 h), each the exact sum of its 10 s windows. */
+    static final int[] DEFAULT_ROLLUP_SECONDS =
+            AggregatorConfig.Window.DEFAULT_ROLLUPS.stream().mapToInt(d -> (int) d.toSeconds()).toArray();
     private static final int HOSTS = 10;
     private static final int SAMPLES_PER_HOST_WINDOW = BASE_SECONDS;
     private static final long DAY_MILLIS = 86_400_000L;
@@ -87,14 +95,19 @@ public final class QueryLoad {
         // the cleaner would spend the run's CPU compacting keys that are all distinct
         EmbeddedKafka kafka = EmbeddedKafka.start(0, dataDir.resolve("kafka"), Map.of("log.cleaner.enable", "false"));
         long endMillis;
+        int[] rollupSeconds;
         if (Files.exists(marker)) {
             endMillis = Long.parseLong(Files.readString(marker).strip());
-            System.out.printf(Locale.ROOT, "reusing the windows loaded before in %s, ending %s%n", dataDir,
-                    Instant.ofEpochMilli(endMillis));
+            rollupSeconds = loadedRollupSeconds(kafka.bootstrapServers());
+            System.out.printf(Locale.ROOT, "reusing the windows loaded before in %s, ending %s, rollups %s s%n", dataDir,
+                    Instant.ofEpochMilli(endMillis), Arrays.toString(rollupSeconds));
         } else {
             // the last window ends at a time of day that is on no hour or minute, as "now" would
             endMillis = (System.currentTimeMillis() / 3_600_000L - 1) * 3_600_000L + 47 * 60_000L + 30_000L;
-            load(kafka.bootstrapServers(), series, days, endMillis);
+            String chosen = System.getProperty("tailprobe.bench.rollups", "");
+            rollupSeconds = chosen.isBlank() ? DEFAULT_ROLLUP_SECONDS
+                    : Arrays.stream(chosen.split(",")).mapToInt(r -> Integer.parseInt(r.strip())).sorted().toArray();
+            load(kafka.bootstrapServers(), series, days, endMillis, rollupSeconds);
             Files.writeString(marker, Long.toString(endMillis));
         }
         long startNanos = System.nanoTime();
@@ -102,7 +115,8 @@ public final class QueryLoad {
                 Map.of(KafkaSettings.BOOTSTRAP_SERVERS, kafka.bootstrapServers()), new QueryApiConfig.Http(port),
                 new QueryApiConfig.Streams(APPLICATION_ID, dataDir.resolve("query-state").toString(), ""),
                 Duration.ofDays(31)));
-        LiveWriter writer = live ? LiveWriter.prepare(kafka.bootstrapServers(), dataDir, series, days, endMillis) : null;
+        LiveWriter writer = live
+                ? LiveWriter.prepare(kafka.bootstrapServers(), dataDir, series, days, endMillis, rollupSeconds) : null;
         Javalin floor = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.routes.get("/hello", ctx -> ctx.json(Map.of("hello", "world")));
@@ -116,7 +130,7 @@ public final class QueryLoad {
         HttpClient http = HttpClient.newHttpClient();
         URI ready = URI.create("http://localhost:" + port + "/ready");
         while (http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding()).statusCode() != 200
-                || !processedToTheEnd(kafka.bootstrapServers())) {
+                || !processedToTheEnd(kafka.bootstrapServers(), rollupSeconds)) {
             Thread.sleep(1_000); // polling a server in other threads' hands, not synchronizing with them
         }
         System.out.printf(Locale.ROOT, "query API ready on port %d after %.1f s (JDK %s, %d cores)%n", port,
@@ -138,12 +152,12 @@ public final class QueryLoad {
      * alone is not enough here: it turns 200 once the consumer has fetched to the end, while millions of
      * fetched records may still wait to be processed.
      */
-    private static boolean processedToTheEnd(String bootstrap) throws Exception {
+    private static boolean processedToTheEnd(String bootstrap, int[] rollupSeconds) throws Exception {
         try (Admin admin = Admin.create(Map.<String, Object>of(KafkaSettings.BOOTSTRAP_SERVERS, bootstrap))) {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(APPLICATION_ID)
                     .partitionsToOffsetAndMetadata().get();
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            for (int seconds : List.of(BASE_SECONDS, 60, 3_600)) {
+            for (int seconds : resolutionsSeconds(rollupSeconds)) {
                 for (int p = 0; p < PARTITIONS; p++) {
                     latest.put(new TopicPartition(Topics.histograms(seconds), p), OffsetSpec.latest());
                 }
@@ -158,12 +172,29 @@ public final class QueryLoad {
         }
     }
 
-    /** Writes {@code days} days of windows ending at {@code endMillis} of {@code series} series at 10 s, 1 min and 1 h. */
-    private static void load(String bootstrap, int series, int days, long endMillis) throws IOException {
+    /** The base resolution and the rollups', finest first, e.g. 10, 60, 600 and 3600. */
+    static List<Integer> resolutionsSeconds(int[] rollupSeconds) {
+        return IntStream.concat(IntStream.of(BASE_SECONDS), IntStream.of(rollupSeconds)).boxed().toList();
+    }
+
+    /** The rollups of data loaded before, as its histogram topics say: a folder loaded without 10 min has none. */
+    private static int[] loadedRollupSeconds(String bootstrap) throws Exception {
+        try (Admin admin = Admin.create(Map.<String, Object>of(KafkaSettings.BOOTSTRAP_SERVERS, bootstrap))) {
+            return admin.listTopics().names().get().stream()
+                    .map(Topics::histogramsResolutionSeconds).filter(OptionalInt::isPresent).mapToInt(OptionalInt::getAsInt)
+                    .filter(seconds -> seconds != BASE_SECONDS).sorted().toArray();
+        }
+    }
+
+    /** Writes {@code days} days of windows ending at {@code endMillis} of {@code series} series at 10 s and every rollup. */
+    private static void load(String bootstrap, int series, int days, long endMillis, int[] rollupSeconds)
+            throws IOException {
         try (Admin admin = Admin.create(Map.<String, Object>of(KafkaSettings.BOOTSTRAP_SERVERS, bootstrap))) {
             TopicSpecs.ensure(admin, PARTITIONS, (short) 1);
             Duration kept = Duration.ofDays(3_650); // nothing is deleted while the benchmark runs
-            TopicSpecs.ensureHistograms(admin, (short) 1, Map.of(BASE_SECONDS, kept, 60, kept, 3_600, kept));
+            Map<Integer, Duration> retention = new HashMap<>();
+            resolutionsSeconds(rollupSeconds).forEach(seconds -> retention.put(seconds, kept));
+            TopicSpecs.ensureHistograms(admin, (short) 1, retention);
         }
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -179,7 +210,7 @@ public final class QueryLoad {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new ByteArraySerializer())) {
             IntStream.range(0, series).parallel().forEach(i -> {
-                SeriesWindows writer = SeriesWindows.of(i, series, producer);
+                SeriesWindows writer = SeriesWindows.of(i, series, producer, rollupSeconds);
                 for (long windowStartMillis = startMillis; windowStartMillis < endMillis;
                      windowStartMillis += BASE_SECONDS * 1_000L) {
                     writer.window(windowStartMillis, windowStartMillis + BASE_SECONDS * 1_000L >= endMillis);
@@ -193,19 +224,20 @@ public final class QueryLoad {
                 days, (System.nanoTime() - loadStartNanos) / 1e9);
     }
 
-    /** One series' windows, written as they close: each 10 s window, and each 1 min and 1 h rollup at its end. */
+    /** One series' windows, written as they close: each 10 s window, and each rollup at its end. */
     static final class SeriesWindows {
         final SeriesKey series;
         private final long medianNanos;
         private final SplittableRandom random;
         private final Producer<String, byte[]> producer;
-        private final Rollup minute = new Rollup(60);
-        private final Rollup hour = new Rollup(3_600);
+        private final List<Rollup> rollups;
         long written;
         /** False while a {@link LiveWriter} replays what is in the topics already: windows are counted, not sent. */
         boolean sending = true;
 
-        SeriesWindows(SeriesKey series, long medianNanos, SplittableRandom random, Producer<String, byte[]> producer) {
+        SeriesWindows(SeriesKey series, long medianNanos, SplittableRandom random, Producer<String, byte[]> producer,
+                      int[] rollupSeconds) {
+            this.rollups = IntStream.of(rollupSeconds).mapToObj(Rollup::new).toList();
             this.series = series;
             this.medianNanos = medianNanos;
             this.random = random;
@@ -213,24 +245,25 @@ public final class QueryLoad {
         }
 
         /** The {@code i}-th of {@code series} series, as the load writes it: its name, median and random stream. */
-        static SeriesWindows of(int i, int series, Producer<String, byte[]> producer) {
+        static SeriesWindows of(int i, int series, Producer<String, byte[]> producer, int[] rollupSeconds) {
             SeriesKey key = new SeriesKey(String.format(Locale.ROOT, "series-%03d", i), "tcp", "tcp");
             return new SeriesWindows(key, 1_000_000L + 19_000_000L * i / Math.max(1, series - 1), new SplittableRandom(i),
-                    producer);
+                    producer, rollupSeconds);
         }
 
         /**
          * The {@code i}-th series whose windows from {@code startMillis} up to {@code resumeMillis} are
          * written already, ready to write the next: the random numbers of the windows before the hour the
          * next window closes are drawn ({@link #skip}), those of that hour's windows recorded into the open
-         * 1 min and 1 h rollups, and nothing is sent. What it writes from {@code resumeMillis} on is what
+         * rollups, and nothing is sent. What it writes from {@code resumeMillis} on is what
          * one {@link SeriesWindows} writing from {@code startMillis} throughout would.
          */
-        static SeriesWindows resumed(int i, int series, Producer<String, byte[]> producer, long startMillis,
-                                     long resumeMillis) {
-            // on the hour, the hour before: its rollups are sent by the next window, not yet written
-            long recordFromMillis = Math.floorDiv(resumeMillis - 1, 3_600_000L) * 3_600_000L;
-            SeriesWindows writer = of(i, series, producer);
+        static SeriesWindows resumed(int i, int series, Producer<String, byte[]> producer, int[] rollupSeconds,
+                                     long startMillis, long resumeMillis) {
+            // at the start of the longest rollup (1 h), the one before: its rollups are sent by the next window
+            long longestMillis = IntStream.of(rollupSeconds).max().orElse(BASE_SECONDS) * 1_000L;
+            long recordFromMillis = Math.floorDiv(resumeMillis - 1, longestMillis) * longestMillis;
+            SeriesWindows writer = of(i, series, producer, rollupSeconds);
             writer.sending = false;
             for (long w = startMillis; w < resumeMillis; w += BASE_SECONDS * 1_000L) {
                 if (w < recordFromMillis) {
@@ -277,7 +310,7 @@ public final class QueryLoad {
                 window.record(serviceNanos, serviceNanos + delayNanos);
             }
             send(window);
-            for (Rollup rollup : List.of(minute, hour)) {
+            for (Rollup rollup : rollups) {
                 if (rollup.ok + rollup.timeouts > 0 && startMillis - rollup.startMillis >= rollup.seconds * 1_000L) {
                     send(rollup);
                     rollup.clear();
@@ -308,7 +341,7 @@ public final class QueryLoad {
     /**
      * Goes on where the load stopped (or the last live run: {@code live-end-millis} in the data folder),
      * as the aggregator would on a live system: every 10 s of simulated time each series' next 10 s
-     * window, and each 1 min and 1 h rollup once its last window is written, into the same topics and
+     * window, and each rollup once its last window is written, into the same topics and
      * partitions. Each series continues its own random stream, so the windows are those a longer load
      * would have written and each rollup is the exact sum of its 10 s windows: {@link #prepare} replays
      * every series from the first window, drawing the random numbers of windows before the current hour
@@ -334,7 +367,8 @@ public final class QueryLoad {
             this.nextWindowMillis = nextWindowMillis;
         }
 
-        static LiveWriter prepare(String bootstrap, Path dataDir, int series, int days, long endMillis) throws IOException {
+        static LiveWriter prepare(String bootstrap, Path dataDir, int series, int days, long endMillis,
+                                  int[] rollupSeconds) throws IOException {
             long started = System.nanoTime();
             Path endFile = dataDir.resolve("live-end-millis");
             long resumeMillis = Files.exists(endFile) ? Long.parseLong(Files.readString(endFile).strip()) : endMillis;
@@ -349,7 +383,8 @@ public final class QueryLoad {
             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                     new ByteArraySerializer());
             List<SeriesWindows> writers = IntStream.range(0, series).parallel()
-                    .mapToObj(i -> SeriesWindows.resumed(i, series, producer, startMillis, resumeMillis)).toList();
+                    .mapToObj(i -> SeriesWindows.resumed(i, series, producer, rollupSeconds, startMillis, resumeMillis))
+                    .toList();
             System.out.printf(Locale.ROOT, "live writer ready to go on from %s (replayed %d series in %.1f s)%n",
                     Instant.ofEpochMilli(resumeMillis), series, (System.nanoTime() - started) / 1e9);
             return new LiveWriter(writers, producer, endFile, resumeMillis);

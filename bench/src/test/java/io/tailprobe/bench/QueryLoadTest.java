@@ -18,7 +18,7 @@ class QueryLoadTest {
     /**
      * The live writer goes on where the load (or the last live run) stopped by replaying each series'
      * random stream: what it writes next must be, to the byte, what one writer going on without a stop
-     * writes, 10 s windows and the 1 min and 1 h rollups they close alike, resumed mid-minute, on a
+     * writes, 10 s windows and the 1 min, 10 min and 1 h rollups they close alike, resumed mid-minute, on a
      * minute, on the hour and in the first window of an hour.
      */
     @ParameterizedTest
@@ -27,7 +27,7 @@ class QueryLoadTest {
         long resumeMillis = START_MILLIS + 3_600_000L + resumeAfterMillis; // 14:47:30 + …
         long endMillis = resumeMillis + 2 * 3_600_000L + 20_000L;
         MockProducer<String, byte[]> throughout = producer();
-        QueryLoad.SeriesWindows unstopped = QueryLoad.SeriesWindows.of(3, 100, throughout);
+        QueryLoad.SeriesWindows unstopped = QueryLoad.SeriesWindows.of(3, 100, throughout, QueryLoad.DEFAULT_ROLLUP_SECONDS);
         int sentBeforeResume = 0;
         for (long w = START_MILLIS; w < endMillis; w += 10_000L) {
             if (w == resumeMillis) {
@@ -36,7 +36,8 @@ class QueryLoadTest {
             unstopped.window(w, false);
         }
         MockProducer<String, byte[]> live = producer();
-        QueryLoad.SeriesWindows resumed = QueryLoad.SeriesWindows.resumed(3, 100, live, START_MILLIS, resumeMillis);
+        QueryLoad.SeriesWindows resumed = QueryLoad.SeriesWindows.resumed(3, 100, live,
+                QueryLoad.DEFAULT_ROLLUP_SECONDS, START_MILLIS, resumeMillis);
         assertThat(live.history()).isEmpty();
         for (long w = resumeMillis; w < endMillis; w += 10_000L) {
             resumed.window(w, false);
@@ -46,6 +47,7 @@ class QueryLoadTest {
                 throughout.history().size());
         assertThat(live.history()).hasSameSizeAs(expected);
         assertThat(expected.stream().filter(r -> r.topic().endsWith(".1h")).count()).isGreaterThanOrEqualTo(2);
+        assertThat(expected.stream().filter(r -> r.topic().endsWith(".10m")).count()).isGreaterThanOrEqualTo(12);
         for (int i = 0; i < expected.size(); i++) {
             ProducerRecord<String, byte[]> want = expected.get(i);
             ProducerRecord<String, byte[]> got = live.history().get(i);

@@ -73,19 +73,22 @@ class HistogramTopicsTest {
     void the_aggregator_creates_each_resolution_s_topic_with_its_retention_compacted_and_deleted() throws Exception {
         try (Aggregator aggregator = Aggregator.start(config("topics-created", new AggregatorConfig.Window(
                 Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(3))))) {
-            Map<String, Config> configs = topicConfigs(Topics.histograms(10), Topics.histograms(60), Topics.histograms(3_600));
+            List<String> topics = List.of(Topics.histograms(10), Topics.histograms(60), Topics.histograms(600),
+                    Topics.histograms(3_600));
+            Map<String, Config> configs = topicConfigs(topics.toArray(String[]::new));
 
-            assertThat(configs).hasSize(3);
+            assertThat(configs).hasSize(4);
             assertThat(configs.get(Topics.histograms(10)).get(TopicConfig.RETENTION_MS_CONFIG).value())
                     .isEqualTo(String.valueOf(7 * DAY_MILLIS));
             assertThat(configs.get(Topics.histograms(60)).get(TopicConfig.RETENTION_MS_CONFIG).value())
                     .isEqualTo(String.valueOf(90 * DAY_MILLIS));
+            assertThat(configs.get(Topics.histograms(600)).get(TopicConfig.RETENTION_MS_CONFIG).value())
+                    .isEqualTo(String.valueOf(365 * DAY_MILLIS));
             assertThat(configs.get(Topics.histograms(3_600)).get(TopicConfig.RETENTION_MS_CONFIG).value())
                     .isEqualTo(String.valueOf(730 * DAY_MILLIS));
             assertThat(configs.values()).allSatisfy(config ->
                     assertThat(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("compact,delete"));
-            assertThat(admin.describeTopics(List.of(Topics.histograms(10), Topics.histograms(60), Topics.histograms(3_600)))
-                    .allTopicNames().get().values()).allSatisfy(topic ->
+            assertThat(admin.describeTopics(topics).allTopicNames().get().values()).allSatisfy(topic ->
                     assertThat(topic.partitions()).as(topic.name()).hasSize(SAMPLE_PARTITIONS));
         }
     }

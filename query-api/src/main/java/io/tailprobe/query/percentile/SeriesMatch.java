@@ -18,7 +18,7 @@ import java.util.function.Function;
  *
  * <p>Which windows: those whose start lies in {@code [floor(from / resolution) * resolution, to)} at the
  * finest resolution read — a query from 14:02:05 to 14:03:00 at 10 s covers the six windows starting
- * 14:02:00 … 14:02:50. Closed 1 min and 1 h rollups stand in for their windows wherever they lie wholly
+ * 14:02:00 … 14:02:50. Closed rollups (1 min, 10 min, 1 h) stand in for their windows wherever they lie wholly
  * inside that span and inside one step (see {@link #cover}); a range given one resolution reads only
  * windows of that resolution.
  */
@@ -169,11 +169,11 @@ public final class SeriesMatch {
 
     /**
      * The fewest stored windows that cover {@code [fromMillis, toMillis)} exactly: closed rollup
-     * windows (1 h, then 1 min) wherever they lie wholly inside the range, and the finest windows for
+     * windows (1 h, then 10 min, then 1 min) wherever they lie wholly inside the range, and the finest windows for
      * the rest, including the window that holds {@code toMillis}. A rollup not closed yet (the
      * current hour) is simply not stored, so its span falls through to finer windows. The answer is
      * the same as merging only the finest windows, since a rollup is exactly the sum of its windows;
-     * a 7-day query reads about 170 windows instead of 60 480. With {@code runs}, the windows of each
+     * a 7-day query reads at most about 200 windows instead of 60 480. With {@code runs}, the windows of each
      * stretch come as sums where {@link #stretch} has them; without, all are read.
      */
     private List<WindowedHistogram> cover(SeriesKey series, List<Integer> resolutionsSeconds, long fromMillis,
