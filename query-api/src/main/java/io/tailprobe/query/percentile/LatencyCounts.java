@@ -54,6 +54,7 @@ final class LatencyCounts {
      * extremes. The array grows once for the window, to the buckets of its exact extremes where it has them.
      */
     LatencyCounts add(WindowedHistogram window, Latency latency) {
+        requireOpen();
         ByteBuffer encoded = latency.histogram(window);
         if (encoded != null && encoded.hasRemaining()) {
             expect(window, latency);
@@ -64,6 +65,7 @@ final class LatencyCounts {
     }
 
     LatencyCounts add(LatencyCounts other) {
+        requireOpen();
         if (other.total > 0) {
             include(other.lowestIndex, other.highestIndex);
             int from = other.lowestIndex - other.offset;
@@ -174,6 +176,77 @@ final class LatencyCounts {
         copy.exactMinNanos = exactMinNanos;
         copy.exactMaxNanos = exactMaxNanos;
         return copy;
+    }
+
+    /**
+     * {@code latency} of one window as {@code new LatencyCounts().add(window, latency).compact()} gives
+     * it, to the form and the count, but read straight from the window's bytes into the compact form:
+     * no dense array of every bucket between its extremes to fill and scan (a 10 s window of 100
+     * samples spreads over ~3,000 buckets). What a kept run of one window holds.
+     */
+    static LatencyCounts compactOf(WindowedHistogram window, Latency latency) {
+        ByteBuffer encoded = latency.histogram(window);
+        LatencyCounts copy;
+        if (encoded == null || !encoded.hasRemaining()) {
+            copy = new LatencyCounts().compact();
+        } else {
+            BucketList buckets = new BucketList();
+            LatencyHistograms.forEachBucket(encoded, buckets);
+            if (!buckets.fitsSparse) { // a count past an int, or buckets out of order: the general way
+                return new LatencyCounts().add(window, latency).compact();
+            }
+            copy = buckets.compact();
+        }
+        copy.addExtremes(latency.exactMinNanos(window), latency.exactMaxNanos(window));
+        return copy;
+    }
+
+    /** A window's non-empty buckets in index order, as int pairs, while every count fits an int. */
+    private static final class BucketList implements LatencyHistograms.BucketVisitor {
+        private int[] indexes = new int[128];
+        private int[] counts = new int[128];
+        private int size;
+        private long total;
+        private boolean fitsSparse = true;
+
+        @Override
+        public void bucket(int index, long count) {
+            if (size > 0 && index <= indexes[size - 1] || count > Integer.MAX_VALUE) {
+                fitsSparse = false;
+                return;
+            }
+            if (size == indexes.length) {
+                indexes = Arrays.copyOf(indexes, 2 * size);
+                counts = Arrays.copyOf(counts, 2 * size);
+            }
+            indexes[size] = index;
+            counts[size++] = (int) count;
+            total += count;
+        }
+
+        /** The same form {@link #compact()} picks for these buckets: sparse when under half of the span is non-empty. */
+        LatencyCounts compact() {
+            LatencyCounts copy = new LatencyCounts();
+            copy.compactCopy = true;
+            if (total > 0) {
+                int lowest = indexes[0];
+                int highest = indexes[size - 1];
+                copy.offset = lowest;
+                if (2L * size < highest - lowest + 1) {
+                    copy.sparseIndexes = Arrays.copyOf(indexes, size);
+                    copy.sparseCounts = Arrays.copyOf(counts, size);
+                } else {
+                    copy.denseInts = new int[highest - lowest + 1];
+                    for (int i = 0; i < size; i++) {
+                        copy.denseInts[indexes[i] - lowest] = counts[i];
+                    }
+                }
+                copy.lowestIndex = lowest;
+                copy.highestIndex = highest;
+                copy.total = total;
+            }
+            return copy;
+        }
     }
 
     /** The heap this holds, roughly: what a cache counts against its budget. */

@@ -20,7 +20,7 @@ record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, lon
               Map<Latency, LatencyCounts> latencies) implements Piece {
     private static final AtomicLong NEXT_ID = new AtomicLong();
 
-    /** Adds up {@code windows}, in start order, for each of {@code latencies}. */
+    /** Adds up {@code windows}, in start order, for each of {@code latencies}; one window is read straight into its compact form. */
     static RunSum of(long version, List<WindowedHistogram> windows, Collection<Latency> latencies) {
         long[] starts = new long[windows.size()];
         long[] ends = new long[windows.size()];
@@ -35,6 +35,10 @@ record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, lon
         }
         Map<Latency, LatencyCounts> sums = new LinkedHashMap<>();
         for (Latency latency : latencies) {
+            if (windows.size() == 1) {
+                sums.put(latency, LatencyCounts.compactOf(windows.getFirst(), latency));
+                continue;
+            }
             LatencyCounts counts = new LatencyCounts();
             windows.forEach(window -> counts.expect(window, latency));
             windows.forEach(window -> counts.add(window, latency));

@@ -109,6 +109,45 @@ class LatencyCountsTest {
     }
 
     @Test
+    void one_window_read_straight_into_its_compact_form_is_the_compact_copy_of_its_open_sum() {
+        Random random = new Random(12);
+        List<WindowedHistogram> windows = new ArrayList<>(randomWindows(random, 300));
+        Histogram narrow = LatencyHistograms.newHistogram(); // 2,000 samples over ~1,000 buckets: dense
+        Histogram huge = LatencyHistograms.newHistogram(); // a bucket beyond an int: dense longs
+        for (int i = 0; i < 2_000; i++) {
+            LatencyHistograms.record(narrow, 1_000_000L + random.nextInt(1_000_000));
+        }
+        huge.recordValueWithCount(5_000_000L, 3_000_000_000L);
+        huge.recordValue(9_000_000L);
+        for (Histogram histogram : List.of(narrow, huge)) {
+            windows.add(WindowedHistogram.newBuilder(windows.getFirst())
+                    .setResponseTimeHistogram(ByteBuffer.wrap(LatencyHistograms.encode(histogram))).build());
+        }
+        Set<String> forms = new TreeSet<>();
+        for (int w = 0; w < windows.size(); w++) {
+            for (Latency latency : List.of(Latency.RESPONSE, Latency.SERVICE, Latency.parse("connect"))) {
+                WindowedHistogram window = windows.get(w);
+                LatencyCounts expected = new LatencyCounts().add(window, latency).compact();
+                LatencyCounts direct = LatencyCounts.compactOf(window, latency);
+                String as = "window " + w + ", " + latency;
+                assertThat(direct.form()).as(as).isEqualTo(expected.form());
+                assertThat(direct.count()).as(as).isEqualTo(expected.count());
+                assertThat(direct.bytes()).as(as).isEqualTo(expected.bytes());
+                assertThat(direct.lowestIndex()).as(as).isEqualTo(expected.lowestIndex());
+                assertThat(direct.highestIndex()).as(as).isEqualTo(expected.highestIndex());
+                assertThat(direct.summary(QUANTILES)).as(as).isEqualTo(expected.summary(QUANTILES))
+                        .isEqualTo(new MergedLatency(latency).add(List.of(window)).summary(QUANTILES));
+                assertThat(new LatencyCounts().add(direct).add(windows.get((w + 1) % windows.size()), latency)
+                        .summary(QUANTILES)).as(as).isEqualTo(new LatencyCounts().add(window, latency)
+                        .add(windows.get((w + 1) % windows.size()), latency).summary(QUANTILES));
+                assertThatThrownBy(() -> direct.add(window, latency)).isInstanceOf(IllegalStateException.class);
+                forms.add(direct.count() == 0 ? "empty" : direct.form());
+            }
+        }
+        assertThat(forms).containsExactly("dense ints", "dense longs", "empty", "sparse ints");
+    }
+
+    @Test
     void windows_expected_by_their_exact_extremes_are_added_into_one_array_of_just_their_buckets() {
         Random random = new Random(13);
         for (int round = 0; round < 50; round++) {
