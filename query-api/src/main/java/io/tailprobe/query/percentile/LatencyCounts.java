@@ -190,7 +190,7 @@ final class LatencyCounts {
         if (encoded == null || !encoded.hasRemaining()) {
             copy = new LatencyCounts().compact();
         } else {
-            BucketList buckets = new BucketList();
+            BucketList buckets = SCRATCH.get().clear();
             LatencyHistograms.forEachBucket(encoded, buckets);
             if (!buckets.fitsSparse) { // a count past an int, or buckets out of order: the general way
                 return new LatencyCounts().add(window, latency).compact();
@@ -201,13 +201,23 @@ final class LatencyCounts {
         return copy;
     }
 
+    /** Each thread's list for {@link #compactOf}, grown to the largest window it read: only the copies it makes are new. */
+    private static final ThreadLocal<BucketList> SCRATCH = ThreadLocal.withInitial(BucketList::new);
+
     /** A window's non-empty buckets in index order, as int pairs, while every count fits an int. */
     private static final class BucketList implements LatencyHistograms.BucketVisitor {
-        private int[] indexes = new int[128];
-        private int[] counts = new int[128];
+        private int[] indexes = new int[1_024];
+        private int[] counts = new int[1_024];
         private int size;
         private long total;
-        private boolean fitsSparse = true;
+        private boolean fitsSparse;
+
+        BucketList clear() {
+            size = 0;
+            total = 0;
+            fitsSparse = true;
+            return this;
+        }
 
         @Override
         public void bucket(int index, long count) {
