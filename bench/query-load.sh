@@ -31,7 +31,8 @@
 #   ROLLUPS=60,3600      the rollups (seconds) to load into a new DATA folder; default the aggregator's
 #                        (1 min, 10 min, 1 h). A folder loaded before keeps the rollups it has
 #   GCS="g1 zgc"         runs everything once per garbage collector of the server (default g1, the JVM's
-#                        and the query API's own), each with -Xmx2g
+#                        and the query API's own), each with -Xmx2g; g1xms is G1 with the whole heap
+#                        committed from the start (-Xms2g)
 #
 # Other engineers share this machine: run it as  flock /tmp/tailprobe-bench.lock bash bench/query-load.sh
 set -euo pipefail
@@ -110,8 +111,9 @@ trap stop_server EXIT
 for GC in ${GCS:-g1}; do
   case $GC in
     g1) GC_OPTS=(-XX:+UseG1GC) ;;
+    g1xms) GC_OPTS=(-XX:+UseG1GC -Xms2g) ;;
     zgc) GC_OPTS=(-XX:+UseZGC) ;;
-    *) echo "query-load: GCS takes g1 and zgc, not $GC" >&2; exit 2 ;;
+    *) echo "query-load: GCS takes g1, g1xms and zgc, not $GC" >&2; exit 2 ;;
   esac
   for VERSION in $CODE; do
     CLASSPATH="bench/target/tailprobe-bench-0.1.0-SNAPSHOT.jar"
