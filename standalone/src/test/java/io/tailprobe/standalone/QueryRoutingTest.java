@@ -94,13 +94,14 @@ class QueryRoutingTest {
         // directory, started while the topics are empty so that they share the partitions at once.
         try (Admin admin = Admin.create(Map.<String, Object>of(KafkaSettings.BOOTSTRAP_SERVERS, broker.bootstrapServers()))) {
             TopicSpecs.ensure(admin, PARTITIONS, (short) 1);
-            TopicSpecs.ensureHistograms(admin, (short) 1, Map.of(10, Duration.ofDays(7), 60, Duration.ofDays(90),
-                    3_600, Duration.ofDays(730)));
+            // the aggregator's own resolutions (10 s, 1 min, 10 min, 1 h): an instance reads the topics listed when it starts
+            Map<Integer, Duration> retention = AggregatorConfig.defaults().retentionByResolutionSeconds();
+            TopicSpecs.ensureHistograms(admin, (short) 1, retention);
             // Creation returns once the controller has the topics; the broker lists them a moment later, and a
             // query instance that lists none yet refuses to start.
             await("the histogram topics listed by the broker").atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(100)).until(() -> admin.listTopics().names().get().containsAll(
-                            List.of(Topics.histograms(10), Topics.histograms(60), Topics.histograms(3_600))));
+                            retention.keySet().stream().map(Topics::histograms).toList()));
         }
         int[] ports = EmbeddedKafka.freePorts(2, 0);
         first = QueryService.start(queryConfig(kafka, ports[0], "first"));
@@ -233,7 +234,8 @@ class QueryRoutingTest {
         assertThat(heldByFirst).isNotEmpty().hasSizeLessThan(all.size());
         assertThat(heldBySecond).isNotEmpty().hasSizeLessThan(all.size());
         assertThat(heldByFirst.size() + heldBySecond.size()).isEqualTo(all.size());
-        assertThat(all).hasSize(SERIES.size() * (HOSTS.size() + 1) * 3);
+        assertThat(all).hasSize(SERIES.size() * (HOSTS.size() + 1)
+                * AggregatorConfig.defaults().retentionByResolutionSeconds().size()); // every resolution has windows
 
         // Step 4: every endpoint, asked of both instances, answers the same bytes.
         String whole = "&from=" + START_MILLIS + "&to=" + END_MILLIS;
