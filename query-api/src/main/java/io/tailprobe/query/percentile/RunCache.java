@@ -2,18 +2,13 @@ package io.tailprobe.query.percentile;
 
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.schemas.SeriesKey;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * The sums of aligned runs of coarse windows ({@link RunSum}), pushed out oldest first, past a heap
- * budget, unless used since they were last passed over (a second chance: CLOCK, an approximation of
- * least recently used). A hit only sets a flag: an access-ordered map relinks its entries on every hit,
- * and those reference writes into old objects made G1's young pauses scan thousands of dirty cards (most of
- * a 20 ms pause under moving ranges). An entry is used only while the store's version of its windows is the
+ * The sums of aligned runs of coarse windows ({@link RunSum}), least recently used first out once they
+ * hold more than a heap budget. An entry is used only while the store's version of its windows is the
  * one it was read at ({@link HistogramStore#version}): a window of its series, host, resolution and
  * days written or deleted, a restore or a rebalance retires it. Windows the store cannot version (held
  * by another instance) are never kept.
@@ -41,7 +36,7 @@ final class RunCache {
 
     /**
      * Sums spanning at least a day (the day sums and the 1 h stretch of a 7-day range) and the shorter
-     * ones (the runs at a range's edges) are kept apart, each pushed out past its own share:
+     * ones (the runs at a range's edges) are kept apart, each least recently used out past its share:
      * dashboards sliding over a day ask for thousands of different edges, each worth a few window reads,
      * and would otherwise push out the few long sums each worth hundreds.
      */
@@ -81,11 +76,10 @@ final class RunCache {
 
     /** The sum kept for {@code key} at {@code version} holding every one of the latencies {@code latencyBits} ({@link Latency#bits}), or null. */
     synchronized RunSum get(Key key, long version, long latencyBits) {
-        Slot slot = segment(key).entries.get(key);
-        if (slot != null && slot.sum.version() == version && slot.sum.holds(latencyBits)) {
+        RunSum sum = segment(key).entries.get(key);
+        if (sum != null && sum.version() == version && sum.holds(latencyBits)) {
             hits++;
-            slot.used = true;
-            return slot.sum;
+            return sum;
         }
         misses++;
         return null;
@@ -123,20 +117,10 @@ final class RunCache {
         return days.entries.size() + shorter.entries.size();
     }
 
-    /** A kept sum, and whether it was used since the eviction sweep last passed it. */
-    private static final class Slot {
-        final RunSum sum;
-        boolean used;
-
-        Slot(RunSum sum) {
-            this.sum = sum;
-        }
-    }
-
-    /** One share of the budget: oldest first out, but a sum used since it was last passed over goes to the back once. */
+    /** One share of the budget, least recently used out. */
     private static final class Segment {
         final long budgetBytes;
-        final Map<Key, Slot> entries = new LinkedHashMap<>(256, 0.75f, false);
+        final Map<Key, RunSum> entries = new LinkedHashMap<>(256, 0.75f, true);
         long bytes;
 
         Segment(long budgetBytes) {
@@ -149,24 +133,12 @@ final class RunCache {
             if (size > budgetBytes) {
                 return 1;
             }
-            Slot old = entries.remove(key);
-            entries.put(key, new Slot(sum));
-            bytes += size - (old == null ? 0 : old.sum.bytes());
+            RunSum old = entries.put(key, sum);
+            bytes += size - (old == null ? 0 : old.bytes());
             int out = 0;
-            while (bytes > budgetBytes) { // ends: a second pass finds every flag cleared by the first
-                List<Map.Entry<Key, Slot>> spared = new ArrayList<>();
-                for (Iterator<Map.Entry<Key, Slot>> it = entries.entrySet().iterator(); bytes > budgetBytes && it.hasNext(); ) {
-                    Map.Entry<Key, Slot> eldest = it.next();
-                    it.remove();
-                    if (eldest.getValue().used) {
-                        eldest.getValue().used = false;
-                        spared.add(eldest);
-                    } else {
-                        bytes -= eldest.getValue().sum.bytes();
-                        out++;
-                    }
-                }
-                spared.forEach(entry -> entries.put(entry.getKey(), entry.getValue()));
+            for (Iterator<RunSum> it = entries.values().iterator(); bytes > budgetBytes && it.hasNext(); out++) {
+                bytes -= it.next().bytes();
+                it.remove();
             }
             return out;
         }

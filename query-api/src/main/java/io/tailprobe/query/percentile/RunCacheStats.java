@@ -8,7 +8,7 @@ package io.tailprobe.query.percentile;
  * @param hits runs asked for and found kept at their current version
  * @param misses runs asked for and not kept, or kept at an older version (read from the store)
  * @param kept sums built and kept, each once its run was asked for twice
- * @param evicted sums pushed out past their share of the budget (oldest first, a used one spared once)
+ * @param evicted sums pushed out, least recently used first, past their share of the budget
  * @param sums sums held now
  * @param bytes the heap they hold, roughly
  * @param budgetBytes the most heap they may hold

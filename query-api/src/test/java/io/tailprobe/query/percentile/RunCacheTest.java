@@ -291,36 +291,6 @@ class RunCacheTest {
     }
 
     @Test
-    void past_its_share_the_oldest_sum_goes_unless_it_was_used_since_the_sweep_last_passed_it() {
-        List<Latency> latencies = List.of(Latency.RESPONSE, Latency.SERVICE);
-        long bits = Latency.bits(latencies);
-        List<WindowedHistogram> windows = LatencyCountsTest.randomWindows(new Random(21), 4);
-        long each = RunSum.of(1, windows, latencies).bytes();
-        RunCache cache = new RunCache(8 * each); // the shorter runs' share: 3/8, three sums
-        List<RunCache.Key> keys = new ArrayList<>();
-        for (int k = 0; k < 6; k++) {
-            keys.add(new RunCache.Key(DB, HistogramKey.FLEET, 60, T0_MILLIS + k * 240_000L, T0_MILLIS + (k + 1) * 240_000L));
-        }
-        for (int k = 0; k < 3; k++) {
-            cache.put(keys.get(k), RunSum.of(1, windows, latencies));
-        }
-        assertThat(cache.get(keys.get(0), 1, bits)).isNotNull();
-        cache.put(keys.get(3), RunSum.of(1, windows, latencies)); // 0 used: spared, 1 out
-        assertThat(cache.get(keys.get(1), 1, bits)).as("the oldest not used since").isNull();
-        cache.put(keys.get(4), RunSum.of(1, windows, latencies)); // 2 out
-        assertThat(cache.get(keys.get(2), 1, bits)).isNull();
-        for (int k : new int[] {0, 3, 4}) {
-            assertThat(cache.get(keys.get(k), 1, bits)).as("key %d", k).isNotNull();
-        }
-        // all three used since: the sweep clears their flags, and the one not used yet goes
-        cache.put(keys.get(5), RunSum.of(1, windows, latencies));
-        assertThat(cache.size()).isEqualTo(3);
-        assertThat(cache.bytes()).isLessThanOrEqualTo(3 * each);
-        assertThat(cache.get(keys.get(5), 1, bits)).isNull();
-        assertThat(cache.stats().evicted()).isEqualTo(3);
-    }
-
-    @Test
     void past_its_budget_the_cache_drops_the_least_recently_used_runs() {
         InMemoryHistogramStore store = store(11);
         RunCache small = new RunCache(200_000);
