@@ -69,7 +69,7 @@ class AggregatorConfigTest {
         AggregatorConfig config = ConfigLoader.load(AggregatorConfig.class, AggregatorConfig.defaults(), file,
                 Map.of("TAILPROBE_WINDOW_RETENTION_10S", "3d"), List.of("window.retention.5m=60d")).validated();
 
-        assertThat(config.retentionByResolutionSeconds()).as("the default 1m and 1h entries name no resolution now")
+        assertThat(config.retentionByResolutionSeconds()).as("the default 1m, 10m and 1h entries name no resolution now")
                 .containsExactly(Map.entry(10, Duration.ofDays(3)), Map.entry(300, Duration.ofDays(60)),
                         Map.entry(86_400, Duration.ofDays(3650)));
     }

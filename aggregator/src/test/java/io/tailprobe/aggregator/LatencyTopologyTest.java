@@ -50,7 +50,7 @@ class LatencyTopologyTest {
 
     TopologyTestDriver driver;
     TestInputTopic<String, byte[]> samples;
-    /** The histogram topics of the 10 s, 1 min and 1 h windows, by resolution in seconds. */
+    /** The histogram topics of the 10 s, 1 min, 10 min and 1 h windows, by resolution in seconds. */
     Map<Integer, TestOutputTopic<String, byte[]>> histogramTopics;
     TestOutputTopic<String, byte[]> deadLetters;
     AggregatorMetrics metrics;

@@ -204,10 +204,10 @@ class QueryRoutingTest {
             throws Exception {
         // Step 3: the aggregator's windows of every series and resolution are in, as counted through the first instance.
         long perSeries = SAMPLES_PER_HOST * HOSTS.size();
-        await("every sample counted at 10 s, 1 min and 1 h through the first instance").atMost(Duration.ofSeconds(180))
+        await("every sample counted at 10 s, 1 min, 10 min and 1 h through the first instance").atMost(Duration.ofSeconds(180))
                 .pollInterval(Duration.ofSeconds(1)).until(() -> {
                     for (SeriesKey series : SERIES) {
-                        for (String resolution : List.of("10s", "1m", "1h")) {
+                        for (String resolution : List.of("10s", "1m", "10m", "1h")) {
                             if (count(first, percentiles(series) + "&from=" + START_MILLIS + "&to=" + END_MILLIS
                                     + "&resolution=" + resolution) != perSeries) {
                                 return false;
