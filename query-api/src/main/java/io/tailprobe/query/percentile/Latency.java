@@ -4,7 +4,6 @@ import io.tailprobe.schemas.Phases;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 
 /**
@@ -29,20 +28,6 @@ public record Latency(String name) {
     /** The latency called {@code name}; throws IllegalArgumentException naming the allowed ones. */
     public static Latency parse(String name) {
         return new Latency(name);
-    }
-
-    /** This latency's bit in {@link #bits}: one per name in {@link #NAMES}. */
-    long bit() {
-        return 1L << NAMES.indexOf(name);
-    }
-
-    /** The bits of {@code latencies}: a set of them that two sets compare by in one step. */
-    static long bits(Collection<Latency> latencies) {
-        long bits = 0;
-        for (Latency latency : latencies) {
-            bits |= latency.bit();
-        }
-        return bits;
     }
 
     public boolean isPhase() {

@@ -2,6 +2,7 @@ package io.tailprobe.query.percentile;
 
 import io.tailprobe.query.store.HistogramStore;
 import io.tailprobe.schemas.SeriesKey;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -74,10 +75,10 @@ final class RunCache {
         return key.endMillis() - key.startMillis() >= DAY_MILLIS ? days : shorter;
     }
 
-    /** The sum kept for {@code key} at {@code version} holding every one of the latencies {@code latencyBits} ({@link Latency#bits}), or null. */
-    synchronized RunSum get(Key key, long version, long latencyBits) {
+    /** The sum kept for {@code key} at {@code version} holding every one of {@code latencies}, or null. */
+    synchronized RunSum get(Key key, long version, Collection<Latency> latencies) {
         RunSum sum = segment(key).entries.get(key);
-        if (sum != null && sum.version() == version && sum.holds(latencyBits)) {
+        if (sum != null && sum.version() == version && sum.holds(latencies)) {
             hits++;
             return sum;
         }

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the same counts.
  */
 record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, long sampleCount, Map<String, Long> outcomes,
-              Map<Latency, LatencyCounts> latencies, long latencyBits) implements Piece {
+              Map<Latency, LatencyCounts> latencies) implements Piece {
     private static final AtomicLong NEXT_ID = new AtomicLong();
 
     /** Adds up {@code windows}, in start order, for each of {@code latencies}; one window is read straight into its compact form. */
@@ -44,8 +44,7 @@ record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, lon
             windows.forEach(window -> counts.add(window, latency));
             sums.put(latency, counts.compact());
         }
-        return new RunSum(NEXT_ID.incrementAndGet(), version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums),
-                Latency.bits(sums.keySet()));
+        return new RunSum(NEXT_ID.incrementAndGet(), version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
     }
 
     /**
@@ -101,17 +100,15 @@ record RunSum(long id, long version, long[] startsMillis, long[] endsMillis, lon
             }
             sums.put(latency, counts.compact());
         }
-        return new RunSum(NEXT_ID.incrementAndGet(), version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums),
-                Latency.bits(sums.keySet()));
+        return new RunSum(NEXT_ID.incrementAndGet(), version, starts, ends, samples, Map.copyOf(outcomes), Map.copyOf(sums));
     }
 
     int windowCount() {
         return startsMillis.length;
     }
 
-    /** Whether this sum holds every latency of {@code wantedBits} ({@link Latency#bits}). */
-    boolean holds(long wantedBits) {
-        return (latencyBits & wantedBits) == wantedBits;
+    boolean holds(Collection<Latency> wanted) {
+        return latencies.keySet().containsAll(wanted);
     }
 
     long bytes() {

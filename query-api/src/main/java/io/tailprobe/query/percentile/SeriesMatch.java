@@ -119,7 +119,7 @@ public final class SeriesMatch {
         List<RunSum> runs = new ArrayList<>();
         for (Map.Entry<SeriesKey, List<Integer>> series : resolutions.entrySet()) {
             windows.addAll(cover(series.getKey(), series.getValue(), fromMillis, range.toMillis(),
-                    new Runs(cache, latencies, Latency.bits(latencies), runs)));
+                    new Runs(cache, latencies, runs)));
         }
         return new Cover(fromMillis, range.toMillis(), windows, runs);
     }
@@ -146,7 +146,7 @@ public final class SeriesMatch {
     static final int MAX_KEPT_FINEST_WINDOWS = 12;
 
     /** Where {@link #cover} puts the sums of whole runs, and the cache it takes them from. */
-    private record Runs(RunCache cache, Collection<Latency> latencies, long latencyBits, List<RunSum> sums) {}
+    private record Runs(RunCache cache, Collection<Latency> latencies, List<RunSum> sums) {}
 
     private StepWindows windows(long fromMillis, long stepMillis) {
         int stepCount = (int) Math.max(1, Math.ceilDiv(range.toMillis() - fromMillis, stepMillis));
@@ -254,7 +254,7 @@ public final class SeriesMatch {
             return List.of(new Piece.Windows(store.windows(series, range.host(), resolutionSeconds, fromMillis, toMillis)));
         }
         RunCache.Key key = new RunCache.Key(series, range.host(), resolutionSeconds, fromMillis, toMillis);
-        RunSum sum = runs.cache().get(key, version, runs.latencyBits());
+        RunSum sum = runs.cache().get(key, version, runs.latencies());
         if (sum != null) {
             return List.of(sum);
         }
@@ -288,7 +288,7 @@ public final class SeriesMatch {
             if (cut.run()) {
                 // before its windows are read
                 versions[i] = store.version(series, range.host(), resolutionSeconds, cut.startMillis(), cut.endMillis());
-                kept[i] = runs.cache().get(cut.key(series, range.host(), resolutionSeconds), versions[i], runs.latencyBits());
+                kept[i] = runs.cache().get(cut.key(series, range.host(), resolutionSeconds), versions[i], runs.latencies());
             }
         }
         for (int first = 0; first < count; ) {

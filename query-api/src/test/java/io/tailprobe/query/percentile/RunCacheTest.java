@@ -312,9 +312,9 @@ class RunCacheTest {
                     T0_MILLIS + (minute + 4) * 60_000L);
             small.put(edge, RunSum.of(1, LatencyCountsTest.randomWindows(random, 4), latencies));
         }
-        assertThat(small.get(day, 1, Latency.bits(latencies))).isSameAs(daySum);
-        assertThat(small.get(day, 1, Latency.bits(List.of(Latency.RESPONSE)))).isSameAs(daySum);
-        assertThat(small.get(day, 1, Latency.bits(List.of(Latency.RESPONSE, Latency.parse("connect")))))
+        assertThat(small.get(day, 1, latencies)).isSameAs(daySum);
+        assertThat(small.get(day, 1, List.of(Latency.RESPONSE))).isSameAs(daySum);
+        assertThat(small.get(day, 1, List.of(Latency.RESPONSE, Latency.parse("connect"))))
                 .as("a sum without the connect phase").isNull();
         assertThat(small.bytes()).isLessThanOrEqualTo(400_000);
         assertThat(small.size()).as("short sums kept in their share").isGreaterThan(1).isLessThan(1_000);
