@@ -24,6 +24,8 @@ final class LatencyCounts {
     private static final Histogram LAYOUT = new Histogram(LatencyHistograms.LOWEST_DISCERNIBLE_VALUE_NANOS,
             2 * LatencyHistograms.LOWEST_DISCERNIBLE_VALUE_NANOS, LatencyHistograms.NUMBER_OF_SIGNIFICANT_VALUE_DIGITS);
     private static final long[] NONE = new long[0];
+    /** Each thread's list for {@link #compactOf}, grown to the largest window it read: only the copies it makes are new. */
+    private static final ThreadLocal<BucketList> SCRATCH = ThreadLocal.withInitial(BucketList::new);
     /** log2 of the width of the lowest buckets: 512 ns, the power of two at or below the 1 µs lowest discernible value. */
     private static final int UNIT_MAGNITUDE = 9;
 
@@ -154,7 +156,7 @@ final class LatencyCounts {
             copy.offset = lowestIndex;
             if (largest > Integer.MAX_VALUE) {
                 copy.counts = Arrays.copyOfRange(counts, from, to + 1);
-            } else if (2L * nonEmpty < to - from + 1) {
+            } else if (sparseIsSmaller(nonEmpty, lowestIndex, highestIndex)) {
                 copy.sparseIndexes = new int[nonEmpty];
                 copy.sparseCounts = new int[nonEmpty];
                 for (int i = from, k = 0; i <= to; i++) {
@@ -201,9 +203,6 @@ final class LatencyCounts {
         return copy;
     }
 
-    /** Each thread's list for {@link #compactOf}, grown to the largest window it read: only the copies it makes are new. */
-    private static final ThreadLocal<BucketList> SCRATCH = ThreadLocal.withInitial(BucketList::new);
-
     /** A window's non-empty buckets in index order, as int pairs, while every count fits an int. */
     private static final class BucketList implements LatencyHistograms.BucketVisitor {
         private int[] indexes = new int[1_024];
@@ -234,7 +233,7 @@ final class LatencyCounts {
             total += count;
         }
 
-        /** The same form {@link #compact()} picks for these buckets: sparse when under half of the span is non-empty. */
+        /** The form {@link LatencyCounts#compact()} picks for these buckets ({@link #sparseIsSmaller}). */
         LatencyCounts compact() {
             LatencyCounts copy = new LatencyCounts();
             copy.compactCopy = true;
@@ -242,7 +241,7 @@ final class LatencyCounts {
                 int lowest = indexes[0];
                 int highest = indexes[size - 1];
                 copy.offset = lowest;
-                if (2L * size < highest - lowest + 1) {
+                if (sparseIsSmaller(size, lowest, highest)) {
                     copy.sparseIndexes = Arrays.copyOf(indexes, size);
                     copy.sparseCounts = Arrays.copyOf(counts, size);
                 } else {
@@ -257,6 +256,14 @@ final class LatencyCounts {
             }
             return copy;
         }
+    }
+
+    /**
+     * Whether {@code nonEmpty} buckets between {@code lowestIndex} and {@code highestIndex} take less
+     * memory as sparse index and count pairs than as dense counts: under half of the span is non-empty.
+     */
+    private static boolean sparseIsSmaller(int nonEmpty, int lowestIndex, int highestIndex) {
+        return 2L * nonEmpty < highestIndex - lowestIndex + 1L;
     }
 
     /** The heap this holds, roughly: what a cache counts against its budget. */
