@@ -65,7 +65,10 @@ import org.apache.kafka.streams.processor.api.Record;
  *       response-time or phase histograms, no rollups);</li>
  *   <li>Tailprobe's aggregator ({@link Aggregator}, the production topology);</li>
  *   <li>(b) plus decoding each sample with the same Avro serde: the ceiling of any aggregator that
- *       reads the samples, so (d) ÷ (e) is what aggregating costs beyond decoding.</li>
+ *       reads the samples, so (d) ÷ (e) is what aggregating costs beyond decoding;</li>
+ *   <li>(b) plus writing the least the aggregator must write, ready-made: one real host 10 s window
+ *       for every 10 samples, under the aggregator's producer compression (the floor the output sets);</li>
+ *   <li>(e) and (f) together: decoding every sample and writing those windows, with no aggregating.</li>
  * </ol>
  * Every Streams app runs with the same processing guarantee, one stream thread and the same commit
  * interval (the guarantee's default, or {@code -DcommitIntervalMs=…}), with a fresh application id
@@ -75,19 +78,23 @@ import org.apache.kafka.streams.processor.api.Record;
  * less than the rate.
  *
  * <p>Usage: {@code AggregatorThroughput [SAMPLES [GUARANTEE [ORDER]]]}, defaults 1000000,
- * exactly_once_v2, abcde. The fleet: 100 hosts × 50 targets (20 tcp, 20 http with six phases,
- * 10 dns), each probed every second, 99% OK, so 1,000,000 samples are 200 s of event time.
+ * exactly_once_v2, abcde (any of a–g; a letter repeated runs again in the same JVM, warmer). The fleet:
+ * 100 hosts × 50 targets (20 tcp, 20 http with six phases, 10 dns), each probed every second, 99% OK,
+ * so 1,000,000 samples are 200 s of event time.
  */
 public final class AggregatorThroughput {
     private static final int HOSTS = 100;
     private static final int TARGETS = 50;
     private static final int PARTITIONS = 6;
-    private static final Duration WINDOW = Duration.ofSeconds(10);
+    private static final int WINDOW_SECONDS = 10;
+    private static final Duration WINDOW = Duration.ofSeconds(WINDOW_SECONDS);
+    /** Each host probes each target once a second: a host 10 s window holds 10 samples. */
+    private static final int SAMPLES_PER_HOST_WINDOW = 10;
     private static final long START_MILLIS = 1_795_000_000_000L;
-    /** Samples per second of runs a..d, 0 for a run not made. */
-    private static final double[] ratesByRun = new double[5];
+    /** Samples per second of runs a..g (the last pass of each), 0 for a run not made. */
+    private static final double[] ratesByRun = new double[7];
     /** CPU µs per sample of each run's own threads (see {@link #measure}), 0 for a run not made. */
-    private static final double[] cpuMicrosByRun = new double[5];
+    private static final double[] cpuMicrosByRun = new double[7];
 
     /** -Dtailprobe.bench.profile=true: after each run, where its process CPU and its Kafka clients' time went. */
     private static final boolean PROFILE = Boolean.getBoolean("tailprobe.bench.profile");
@@ -130,7 +137,9 @@ public final class AggregatorThroughput {
                     case 'c' -> naiveDsl(bootstrap, samples, guarantee, state);
                     case 'd' -> tailprobe(bootstrap, samples, guarantee, state);
                     case 'e' -> decodingStreams(bootstrap, samples, guarantee, state);
-                    default -> throw new IllegalArgumentException("runs are a, b, c, d, e; got " + run);
+                    case 'f' -> writingStreams(bootstrap, samples, guarantee, state, false);
+                    case 'g' -> writingStreams(bootstrap, samples, guarantee, state, true);
+                    default -> throw new IllegalArgumentException("runs are a, b, c, d, e, f, g; got " + run);
                 };
                 double cpuMicros = cpuMicrosByRun[run - 'a'];
                 String label = run == 'd' && D_VARIANTS.length > 0
@@ -156,6 +165,9 @@ public final class AggregatorThroughput {
             printRatio("(b) ÷ (a)", 1, 0);
             printRatio("(d) ÷ (e)", 3, 4);
             printRatio("(e) ÷ (b)", 4, 1);
+            printRatio("(f) ÷ (b)", 5, 1);
+            printRatio("(g) ÷ (b)", 6, 1);
+            printRatio("(d) ÷ (g)", 3, 6);
             printCpuRatio("CPU per sample (d) ÷ (b)", 3, 1);
             printCpuRatio("CPU per sample (e) ÷ (b)", 4, 1);
             printCpuRatio("CPU per sample (c) ÷ (d)", 2, 3);
@@ -213,6 +225,8 @@ public final class AggregatorThroughput {
             case 'c' -> "naive DSL windowedBy().aggregate() with a histogram serde";
             case 'e' -> "bare Kafka Streams + Avro decode of each sample (any aggregator's floor)";
             case 'd' -> "Tailprobe aggregator";
+            case 'f' -> "(b) + writing the host 10 s windows, ready-made (output's floor)";
+            case 'g' -> "(e) + writing the host 10 s windows, ready-made (decode + output floor)";
             default -> "?";
         };
     }
@@ -336,6 +350,69 @@ public final class AggregatorThroughput {
             }
         }, "source");
         return runStreams(topology, streamsProperties(bootstrap, applicationId, guarantee, state), count::get, samples, run);
+    }
+
+    /**
+     * (f), and with {@code decode} (g): (b), or (e), plus writing what the aggregator must write at the
+     * least, with no work to make it: one host 10 s window for every 10 samples (the fleet probes each
+     * target once a second), taken in turn from real windows built before the run from the same fleet's
+     * samples, under the aggregator's own producer compression. (d) also writes fleet-wide windows and
+     * rollups (0.112 records per sample, not 0.1), so (f) and (g) are ceilings no aggregator that writes
+     * per-host windows can pass.
+     */
+    private static double writingStreams(String bootstrap, int samples, String guarantee, Path state, boolean decode)
+            throws Exception {
+        char run = decode ? 'g' : 'f';
+        List<byte[][]> windows = hostWindows();
+        String topic = Topics.histograms(WINDOW_SECONDS);
+        AtomicLong count = new AtomicLong();
+        long[] sink = new long[1];
+        Topology topology = new Topology();
+        topology.addSource("source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), Topics.SAMPLES);
+        topology.addProcessor("per-record", () -> new Processor<byte[], byte[], byte[], byte[]>() {
+            private org.apache.kafka.streams.processor.api.ProcessorContext<byte[], byte[]> context;
+            private long seen;
+
+            @Override
+            public void init(org.apache.kafka.streams.processor.api.ProcessorContext<byte[], byte[]> context) {
+                this.context = context;
+            }
+
+            @Override
+            public void process(Record<byte[], byte[]> record) {
+                sink[0] += decode ? Topics.sampleSerde().decode(record.value()).getServiceTimeNanos() : record.value().length;
+                if (++seen % SAMPLES_PER_HOST_WINDOW == 0) {
+                    byte[][] window = windows.get((int) (seen / SAMPLES_PER_HOST_WINDOW % windows.size()));
+                    context.forward(new Record<>(window[0], window[1], record.timestamp()));
+                }
+                count.incrementAndGet();
+            }
+        }, "source");
+        topology.addSink("windows", topic, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer(), "per-record");
+        Properties props = streamsProperties(bootstrap, id(decode ? "bench-decode-write" : "bench-write", run), guarantee, state);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4"); // as the aggregator's
+        return runStreams(topology, props, count::get, samples, run - 'a');
+    }
+
+    /** The fleet's host 10 s windows of its first 10 s, as the aggregator writes them: key and value bytes. */
+    private static List<byte[][]> hostWindows() {
+        SplittableRandom random = new SplittableRandom(7);
+        Map<String, io.tailprobe.aggregator.OpenWindow> byKey = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < TARGETS * HOSTS * SAMPLES_PER_HOST_WINDOW; i++) {
+            int target = i % TARGETS;
+            int host = (i / TARGETS) % HOSTS;
+            long second = i / ((long) TARGETS * HOSTS);
+            LatencySample sample = sample(random, target, host, START_MILLIS + second * 1000 + host * 7L, i);
+            var key = new io.tailprobe.schemas.HistogramKey(SeriesKey.of(sample), sample.getHost(), WINDOW_SECONDS,
+                    START_MILLIS - START_MILLIS % 10_000);
+            byKey.computeIfAbsent(key.encode(), k -> io.tailprobe.aggregator.OpenWindow.empty(key)).add(sample, i);
+        }
+        List<byte[][]> windows = new ArrayList<>();
+        byKey.forEach((key, window) -> windows.add(new byte[][] {key.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                Topics.histogramSerde().serializer().serialize(Topics.histograms(WINDOW_SECONDS), window.toRecord())}));
+        System.out.printf(Locale.ROOT, "  %,d ready-made host windows, %,.0f bytes each on average%n", windows.size(),
+                windows.stream().mapToInt(w -> w[0].length + w[1].length).average().orElse(0));
+        return windows;
     }
 
     /** (c) */
