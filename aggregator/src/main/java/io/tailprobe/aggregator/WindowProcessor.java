@@ -13,6 +13,7 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -30,10 +31,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Adds each sample to its host's tumbling window and emits the window when stream time passes its
  * end plus the grace period. A closing host window is added into its series' fleet-wide window
- * ({@code *}), emitted right after the hosts' windows of the same end, and into the host's rollups;
- * a closing fleet-wide window into the fleet's rollups. Rollups are emitted when they close in
- * turn: a sample is recorded once, and every fleet-wide or coarser window is an exact sum of host
- * windows.
+ * ({@code *}), emitted right after the hosts' windows of the same end, and into the host's first
+ * rollup; a closing fleet-wide window into the fleet's first rollup; a closing rollup into the next
+ * coarser one (each rollup is a multiple of the one before: a 10 min window is the sum of its ten
+ * 1 min windows, so a base window is added once, not once per rollup). Windows of the same end
+ * close finest first, hosts' before the fleet's, so a window closes only after every window added
+ * into it: a sample is recorded once, and every fleet-wide or coarser window is an exact sum of
+ * host windows.
  *
  * <p>Open windows live in memory only, with their histograms as {@link BucketCounts}, so a sample
  * costs a few increments and nothing is written per sample. What a commit must hold is small: a
@@ -44,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * from Kafka ({@link TaskHistory}): the samples from the replay offset up to the checkpointed
  * offset, each added to its window if that window was still open at the checkpoint's stream time
  * (a sample of a window already closed was emitted or dead-lettered then), and the rollups from
- * the base windows already emitted for their periods. Under exactly-once the windows emitted, the
+ * the windows already emitted for their periods (a rollup's closed finer windows: a 10 min window
+ * holds the base windows before the first open 1 min window). Under exactly-once the windows emitted, the
  * offsets and the checkpoint commit together, so no sample is counted twice or lost.
  *
  * <p>Stream time is the largest scheduled start seen in this task's partition. Samples for a window
@@ -171,14 +176,17 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             String baseTopic = Topics.histograms(histogramsPrefix, resolutionSeconds);
             history.committedRecords(baseTopic, partition, readFromMillis, record -> {
                 HistogramKey key = HistogramKey.parse(new String(record.key(), StandardCharsets.UTF_8));
-                OpenWindow base = null;
+                if (key.resolutionSeconds() != resolutionSeconds) {
+                    return;
+                }
+                // A closed base window sits in the finest open rollup that holds it: one in the first open
+                // 1 min window went there; one in an earlier, closed minute went, with its minute, into the
+                // 10 min window (or, its 10 min window closed too, on into the hour).
                 for (int i = 0; i < rollupSeconds.length; i++) {
-                    if (key.resolutionSeconds() == resolutionSeconds && key.windowStartMillis() >= firstOpenRollupStart[i]) {
-                        if (base == null) {
-                            base = OpenWindow.of(Topics.histogramSerde().decode(record.value()));
-                            baseWindowsRead[0]++;
-                        }
-                        rollUp(base, i);
+                    if (key.windowStartMillis() >= firstOpenRollupStart[i]) {
+                        rollUp(OpenWindow.of(Topics.histogramSerde().decode(record.value())), i);
+                        baseWindowsRead[0]++;
+                        return;
                     }
                 }
             });
@@ -318,40 +326,36 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     private void emitClosedWindows() {
         while (!openByEndMillis.isEmpty() && openByEndMillis.firstKey() + graceMillis <= streamTimeMillis) {
-            Map.Entry<Long, List<OpenWindow>> closing = openByEndMillis.pollFirstEntry();
-            List<OpenWindow> windows = closing.getValue();
-            windows.sort(CLOSING_ORDER);
-            // Hosts' base windows first, each added into its series' fleet-wide window (opened now,
-            // with this same end) and into the host's rollups; then those fleet-wide windows, each
-            // added into the fleet's rollups; then the rollups, which may close in this same pass.
-            int afterHostBases = 0;
-            while (afterHostBases < windows.size() && isHostBase(windows.get(afterHostBases).key())) {
-                OpenWindow hostBase = windows.get(afterHostBases++);
-                forgetLatest(hostBase);
-                HistogramKey key = hostBase.key();
-                openWindow(new HistogramKey(key.series(), HistogramKey.FLEET, resolutionSeconds, key.windowStartMillis()))
-                        .merge(hostBase);
-                close(hostBase);
-            }
-            List<OpenWindow> fleetBases = openByEndMillis.remove(closing.getKey());
-            if (fleetBases != null) {
-                fleetBases.sort(CLOSING_ORDER);
-                fleetBases.forEach(this::close);
-            }
-            for (OpenWindow rest : windows.subList(afterHostBases, windows.size())) {
-                close(rest);
+            long endMillis = openByEndMillis.firstKey();
+            // Closing a window can open another of the same end (a host window's fleet-wide window, a
+            // rollup's next rollup), always later in CLOSING_ORDER: take those in as they appear.
+            PriorityQueue<OpenWindow> closing = new PriorityQueue<>(CLOSING_ORDER);
+            closing.addAll(openByEndMillis.remove(endMillis));
+            while (!closing.isEmpty()) {
+                close(closing.poll());
+                List<OpenWindow> opened = openByEndMillis.remove(endMillis);
+                if (opened != null) {
+                    closing.addAll(opened);
+                }
             }
         }
     }
 
-    /** Emits a closed window; a base window is first added into the rollups of its host (or the fleet). */
+    /**
+     * Emits a closed window, first adding it into the next coarser window of its host (or the fleet): a
+     * host's base window into its fleet-wide window and its first rollup, any other into the next rollup.
+     */
     private void close(OpenWindow window) {
         HistogramKey key = window.key();
         open.remove(window.storeKey());
-        if (key.resolutionSeconds() == resolutionSeconds) {
-            for (int i = 0; i < rollupSeconds.length; i++) {
-                rollUp(window, i);
-            }
+        if (isHostBase(key)) {
+            forgetLatest(window);
+            openWindow(new HistogramKey(key.series(), HistogramKey.FLEET, resolutionSeconds, key.windowStartMillis()))
+                    .merge(window);
+        }
+        int next = nextRollup(key.resolutionSeconds());
+        if (next < rollupSeconds.length) {
+            rollUp(window, next);
         }
         byte[] record = histogramSerializer.serialize(Topics.histograms(histogramsPrefix, key.resolutionSeconds()),
                 window.toRecord());
@@ -374,11 +378,20 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         return key.resolutionSeconds() == resolutionSeconds && !key.host().equals(HistogramKey.FLEET);
     }
 
-    /** Adds a closed base window into the rollup {@code rollupSeconds[rollup]} of its host (or the fleet) that holds it. */
-    private void rollUp(OpenWindow base, int rollup) {
-        HistogramKey baseKey = base.key();
-        long start = rollupWindows[rollup].startMillis(baseKey.windowStartMillis());
-        openWindow(new HistogramKey(baseKey.series(), baseKey.host(), rollupSeconds[rollup], start)).merge(base);
+    /** The index in {@link #rollupSeconds} of the rollup a closed window of {@code seconds} is added into. */
+    private int nextRollup(int seconds) {
+        int next = 0;
+        while (next < rollupSeconds.length && rollupSeconds[next] <= seconds) {
+            next++;
+        }
+        return next;
+    }
+
+    /** Adds a closed finer window into the rollup {@code rollupSeconds[rollup]} of its host (or the fleet) that holds it. */
+    private void rollUp(OpenWindow finer, int rollup) {
+        HistogramKey finerKey = finer.key();
+        long start = rollupWindows[rollup].startMillis(finerKey.windowStartMillis());
+        openWindow(new HistogramKey(finerKey.series(), finerKey.host(), rollupSeconds[rollup], start)).merge(finer);
     }
 
     /**

@@ -185,6 +185,75 @@ class LatencyTopologyTest {
     }
 
     @Test
+    void ten_minute_and_hour_windows_are_exact_sums_of_their_minutes_even_for_a_series_seen_once_a_minute() {
+        // SERIES: two hosts every 5 s; RARE: one host once a minute at :55, so that each of its minutes holds
+        // one 10 s window, the last, and its fleet-wide minute opens only when that window closes.
+        SeriesKey rare = new SeriesKey("cache", "tcp", "tcp");
+        Random random = new Random(11);
+        Map<HistogramKey, List<Long>> expected = new HashMap<>(); // every closed window's response times
+        long hour = T0_MILLIS - Math.floorMod(T0_MILLIS, 3_600_000L); // 14:00
+        long endMillis = hour + 70 * 60_000L; // 15:10
+        for (long t = T0_MILLIS; t < endMillis; t += 5_000) {
+            for (String host : List.of("host-0", "host-1")) {
+                long responseNanos = 1_000_000L + random.nextInt(50_000_000);
+                send(sample(host, t, responseNanos, responseNanos, Outcome.OK));
+                expect(expected, SERIES, host, t, responseNanos);
+            }
+            if (Math.floorMod(t, 60_000L) == 55_000) {
+                long responseNanos = 1_000_000L + random.nextInt(50_000_000);
+                LatencySample once = LatencySample.newBuilder(sample("host-r", t, responseNanos, responseNanos, Outcome.OK))
+                        .setTarget(rare.target()).build();
+                samples.pipeInput(rare.encode(), Topics.sampleSerde().encode(once));
+                expect(expected, rare, "host-r", t, responseNanos);
+            }
+        }
+        send(sample("host-0", endMillis + 30_000, 1_000_000L, 1_000_000L, Outcome.OK)); // closes up to 15:10
+
+        Map<HistogramKey, Integer> emittedTimes = new HashMap<>();
+        Map<HistogramKey, WindowedHistogram> emitted = new HashMap<>();
+        histogramTopics.values().forEach(topic -> topic.readRecordsToList().forEach(record -> {
+            HistogramKey key = HistogramKey.parse(record.key());
+            emittedTimes.merge(key, 1, Integer::sum);
+            emitted.put(key, Topics.histogramSerde().decode(record.value()));
+        }));
+        assertThat(emittedTimes).as("every window is emitted once").allSatisfy((key, times) -> assertThat(times).isOne());
+        int closedCoarse = 0;
+        for (Map.Entry<HistogramKey, List<Long>> window : expected.entrySet()) {
+            HistogramKey key = window.getKey();
+            if (key.windowStartMillis() + key.resolutionSeconds() * 1000L > endMillis) {
+                continue; // still open
+            }
+            WindowedHistogram record = emitted.get(key);
+            assertThat(record).as("window %s", key.encode()).isNotNull();
+            assertThat(record.getSampleCount()).as("samples in %s", key.encode()).isEqualTo(window.getValue().size());
+            Histogram exact = LatencyHistograms.newHistogram();
+            window.getValue().forEach(nanos -> LatencyHistograms.record(exact, nanos));
+            assertThat(LatencyHistograms.decode(record.getResponseTimeHistogram())).as("histogram of %s", key.encode())
+                    .isEqualTo(exact);
+            closedCoarse += key.resolutionSeconds() >= 600 ? 1 : 0;
+        }
+        assertThat(emitted.get(new HistogramKey(rare, HistogramKey.FLEET, 600, hour + 10 * 60_000L)).getSampleCount())
+                .isEqualTo(10);
+        assertThat(emitted.get(new HistogramKey(rare, HistogramKey.FLEET, 3600, hour)).getSampleCount()).isEqualTo(58);
+        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 3600, hour)).getSampleCount())
+                .isEqualTo(2 * 58 * 12);
+        // 10 min: 14:00 to 15:10, 7 windows × (3 SERIES + 2 RARE); 1 h: 14:00, 5 windows
+        assertThat(closedCoarse).isEqualTo(7 * 5 + 5);
+    }
+
+    /** Counts a sample in its windows of every resolution, its host's and the fleet's. */
+    private static void expect(Map<HistogramKey, List<Long>> expected, SeriesKey series, String host, long scheduledMillis,
+                               long responseNanos) {
+        for (int seconds : new int[] {10, 60, 600, 3600}) {
+            long start = scheduledMillis - Math.floorMod(scheduledMillis, seconds * 1000L);
+            for (String owner : List.of(host, HistogramKey.FLEET)) {
+                expected.computeIfAbsent(new HistogramKey(series, owner, seconds, start), k -> new ArrayList<>())
+                        .add(responseNanos);
+            }
+        }
+    }
+
+    @Test
     void each_resolution_s_windows_go_to_the_topic_of_that_resolution() {
         for (int i = 0; i < 120; i++) {
             send(sample("host-a", T0_MILLIS + i * 1_000L, 2_000_000L, 2_000_000L, Outcome.OK)); // 2 minutes at 1/s
