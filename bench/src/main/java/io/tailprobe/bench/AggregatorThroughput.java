@@ -70,6 +70,10 @@ import org.apache.kafka.streams.processor.api.Record;
  *       for every 10 samples, under the aggregator's producer compression (the floor the output sets);</li>
  *   <li>(e) and (f) together: decoding every sample and writing those windows, with no aggregating.</li>
  * </ol>
+ * Without a broker, to see the aggregator's own cost apart from Kafka's (which moves these rates 2–3×
+ * from run to run on a shared VM): (p) the aggregator's topology and (q) a topology that only decodes
+ * each sample, each fed the same samples, already in memory, on this thread; (p) − (q) in CPU per sample
+ * is what aggregating costs.
  * Every Streams app runs with the same processing guarantee, one stream thread and the same commit
  * interval (the guarantee's default, or {@code -DcommitIntervalMs=…}), with a fresh application id
  * and state directory. Each rate is samples over the time from the first to the last sample
@@ -92,9 +96,9 @@ public final class AggregatorThroughput {
     private static final int SAMPLES_PER_HOST_WINDOW = 10;
     private static final long START_MILLIS = 1_795_000_000_000L;
     /** Samples per second of runs a..g (the last pass of each), 0 for a run not made. */
-    private static final double[] ratesByRun = new double[7];
+    private static final double[] ratesByRun = new double[26];
     /** CPU µs per sample of each run's own threads (see {@link #measure}), 0 for a run not made. */
-    private static final double[] cpuMicrosByRun = new double[7];
+    private static final double[] cpuMicrosByRun = new double[26];
 
     /** -Dtailprobe.bench.profile=true: after each run, where its process CPU and its Kafka clients' time went. */
     private static final boolean PROFILE = Boolean.getBoolean("tailprobe.bench.profile");
@@ -139,7 +143,9 @@ public final class AggregatorThroughput {
                     case 'e' -> decodingStreams(bootstrap, samples, guarantee, state);
                     case 'f' -> writingStreams(bootstrap, samples, guarantee, state, false);
                     case 'g' -> writingStreams(bootstrap, samples, guarantee, state, true);
-                    default -> throw new IllegalArgumentException("runs are a, b, c, d, e, f, g; got " + run);
+                    case 'p' -> withoutBroker(samples, true);
+                    case 'q' -> withoutBroker(samples, false);
+                    default -> throw new IllegalArgumentException("runs are a to g, p and q; got " + run);
                 };
                 double cpuMicros = cpuMicrosByRun[run - 'a'];
                 String label = run == 'd' && D_VARIANTS.length > 0
@@ -168,6 +174,7 @@ public final class AggregatorThroughput {
             printRatio("(f) ÷ (b)", 5, 1);
             printRatio("(g) ÷ (b)", 6, 1);
             printRatio("(d) ÷ (g)", 3, 6);
+            printCpuRatio("CPU per sample (p) ÷ (q)", 'p' - 'a', 'q' - 'a');
             printCpuRatio("CPU per sample (d) ÷ (b)", 3, 1);
             printCpuRatio("CPU per sample (e) ÷ (b)", 4, 1);
             printCpuRatio("CPU per sample (c) ÷ (d)", 2, 3);
@@ -227,6 +234,8 @@ public final class AggregatorThroughput {
             case 'd' -> "Tailprobe aggregator";
             case 'f' -> "(b) + writing the host 10 s windows, ready-made (output's floor)";
             case 'g' -> "(e) + writing the host 10 s windows, ready-made (decode + output floor)";
+            case 'p' -> "the aggregator's processor alone, no Kafka";
+            case 'q' -> "Avro decode of each sample alone, no Kafka";
             default -> "?";
         };
     }
@@ -238,18 +247,22 @@ public final class AggregatorThroughput {
         props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
-        SplittableRandom random = new SplittableRandom(42);
         try (KafkaProducer<String, byte[]> producer =
                      new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < samples; i++) {
-                int target = i % TARGETS;
-                int host = (i / TARGETS) % HOSTS;
-                long second = i / ((long) TARGETS * HOSTS);
-                LatencySample sample = sample(random, target, host, START_MILLIS + second * 1000 + host * 7L, i);
-                String key = SeriesKey.of(sample).encode();
-                producer.send(new ProducerRecord<>(Topics.SAMPLES, key, Topics.sampleSerde().encode(sample)));
-            }
+            forEachSample(samples, (key, value) -> producer.send(new ProducerRecord<>(Topics.SAMPLES, key, value)));
             producer.flush();
+        }
+    }
+
+    /** The fleet's samples in time order, each as its series key and its encoded value. */
+    private static void forEachSample(int samples, java.util.function.BiConsumer<String, byte[]> each) {
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < samples; i++) {
+            int target = i % TARGETS;
+            int host = (i / TARGETS) % HOSTS;
+            long second = i / ((long) TARGETS * HOSTS);
+            LatencySample sample = sample(random, target, host, START_MILLIS + second * 1000 + host * 7L, i);
+            each.accept(SeriesKey.of(sample).encode(), Topics.sampleSerde().encode(sample));
         }
     }
 
@@ -392,6 +405,50 @@ public final class AggregatorThroughput {
         Properties props = streamsProperties(bootstrap, id(decode ? "bench-decode-write" : "bench-write", run), guarantee, state);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4"); // as the aggregator's
         return runStreams(topology, props, count::get, samples, run - 'a');
+    }
+
+    /** The fleet's samples as {@link #fill} writes them, in memory: keys and values, for (p) and (q). */
+    private static String[] sampleKeys;
+    private static byte[][] sampleValues;
+
+    /**
+     * (p), or without {@code aggregate} (q): the aggregator's processor ({@link io.tailprobe.aggregator.ProcessorAlone}),
+     * or Avro's decoding of each sample alone, fed every sample on this thread with no Kafka around it
+     * (the checkpoint written every 15,000 samples, as a 100 ms commit at ~150,000 samples/s would).
+     * Rate and CPU per sample are this thread's.
+     */
+    private static double withoutBroker(int samples, boolean aggregate) {
+        char run = aggregate ? 'p' : 'q';
+        passes.merge(run, 1, Integer::sum);
+        if (sampleKeys == null || sampleKeys.length != samples) {
+            sampleKeys = new String[samples];
+            sampleValues = new byte[samples][];
+            int[] next = {0};
+            forEachSample(samples, (key, value) -> {
+                sampleKeys[next[0]] = key;
+                sampleValues[next[0]++] = value;
+            });
+        }
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long startCpu = threads.getCurrentThreadCpuTime();
+        long start = System.nanoTime();
+        long done = 0;
+        if (aggregate) {
+            done = io.tailprobe.aggregator.ProcessorAlone.run(samples, i -> sampleKeys[i], i -> sampleValues[i], 15_000);
+        } else {
+            for (int i = 0; i < samples; i++) {
+                done += Topics.sampleSerde().decode(sampleValues[i]).getServiceTimeNanos();
+            }
+        }
+        long end = System.nanoTime();
+        cpuMicrosByRun[run - 'a'] = (threads.getCurrentThreadCpuTime() - startCpu) / 1e3 / samples;
+        if (done == 0) {
+            throw new IllegalStateException("(" + run + ") did nothing");
+        }
+        if (aggregate) {
+            System.out.printf(Locale.ROOT, "  (p) %,d windows written%n", done);
+        }
+        return samples / ((end - start) / 1e9);
     }
 
     /** The fleet's host 10 s windows of its first 10 s, as the aggregator writes them: key and value bytes. */
