@@ -61,17 +61,6 @@ public record Latency(String name) {
         };
     }
 
-    /** By name, without the record's generic comparison: kept sums are looked up by their latencies on every query. */
-    @Override
-    public boolean equals(Object other) {
-        return other == this || other instanceof Latency latency && name.equals(latency.name);
-    }
-
-    @Override
-    public int hashCode() {
-        return name.hashCode();
-    }
-
     @Override
     public String toString() {
         return name;
