@@ -6,13 +6,11 @@ import java.util.Optional;
 import java.util.Set;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
-import org.apache.kafka.streams.state.Stores;
 
 /**
  * The aggregator's topology, built by one pure factory:
@@ -54,9 +52,7 @@ public final class LatencyTopology {
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), config.topics().samples());
         topology.addProcessor(WINDOW_PROCESSOR,
                 () -> new WindowProcessor(config, metrics, commitHooks, inputLag, history), SOURCE);
-        topology.addStateStore(Stores.keyValueStoreBuilder(
-                commitHooks.wrap(Stores.inMemoryKeyValueStore(WindowProcessor.CHECKPOINT_STORE)),
-                Serdes.String(), Serdes.Long()), WINDOW_PROCESSOR);
+        topology.addStateStore(WindowProcessor.checkpointStore(commitHooks), WINDOW_PROCESSOR);
         topology.addSink(HISTOGRAMS_SINK, histogramsTopic(config.topics()), new StringSerializer(), new ByteArraySerializer(),
                 seriesPartitioner(), WINDOW_PROCESSOR);
         topology.addSink(DEAD_LETTER_SINK, config.topics().deadLetters(), new StringSerializer(), new ByteArraySerializer(),

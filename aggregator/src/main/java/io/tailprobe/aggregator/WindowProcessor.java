@@ -17,6 +17,7 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -25,6 +26,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -293,6 +296,12 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             track(window);
         }
         return window;
+    }
+
+    /** The changelogged store of the checkpoint, behind the layer that runs {@link #writeCheckpoint} before each commit. */
+    static StoreBuilder<KeyValueStore<String, Long>> checkpointStore(CommitHookedStores commitHooks) {
+        return Stores.keyValueStoreBuilder(commitHooks.wrap(Stores.inMemoryKeyValueStore(CHECKPOINT_STORE)),
+                Serdes.String(), Serdes.Long());
     }
 
     /** Before each commit: the checkpoint the open windows can be rebuilt from, into the changelogged store. */

@@ -13,11 +13,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.internals.CachedStateStore;
 import org.junit.jupiter.api.Test;
 
@@ -133,9 +131,7 @@ class WindowProcessorTest {
     }
 
     private KeyValueStore<String, Long> checkpointStore(CommitHookedStores commitHooks) {
-        KeyValueStore<String, Long> checkpoint = Stores.keyValueStoreBuilder(
-                commitHooks.wrap(Stores.inMemoryKeyValueStore(WindowProcessor.CHECKPOINT_STORE)),
-                Serdes.String(), Serdes.Long()).withLoggingDisabled().build();
+        KeyValueStore<String, Long> checkpoint = WindowProcessor.checkpointStore(commitHooks).withLoggingDisabled().build();
         context.setCurrentSystemTimeMs(T0_MILLIS);
         checkpoint.init(context.getStateStoreContext(), checkpoint);
         context.addStateStore(checkpoint);

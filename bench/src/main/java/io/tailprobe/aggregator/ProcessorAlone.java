@@ -1,11 +1,9 @@
 package io.tailprobe.aggregator;
 
 import java.util.function.IntFunction;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.internals.CachedStateStore;
 
 /**
@@ -27,9 +25,7 @@ public final class ProcessorAlone {
         MockProcessorContext<String, byte[]> context = new MockProcessorContext<>();
         context.setCurrentSystemTimeMs(System.currentTimeMillis());
         CommitHookedStores commitHooks = new CommitHookedStores();
-        KeyValueStore<String, Long> checkpoint = Stores.keyValueStoreBuilder(
-                commitHooks.wrap(Stores.inMemoryKeyValueStore(WindowProcessor.CHECKPOINT_STORE)),
-                Serdes.String(), Serdes.Long()).withLoggingDisabled().build();
+        KeyValueStore<String, Long> checkpoint = WindowProcessor.checkpointStore(commitHooks).withLoggingDisabled().build();
         checkpoint.init(context.getStateStoreContext(), checkpoint);
         context.addStateStore(checkpoint);
         WindowProcessor processor = new WindowProcessor(AggregatorConfig.defaults(), new AggregatorMetrics(), commitHooks,
