@@ -376,7 +376,10 @@ public final class AggregatorThroughput {
     private static double writingStreams(String bootstrap, int samples, String guarantee, Path state, boolean decode)
             throws Exception {
         char run = decode ? 'g' : 'f';
-        List<byte[][]> windows = hostWindows();
+        if (hostWindows == null) {
+            hostWindows = hostWindows();
+        }
+        List<byte[][]> windows = hostWindows;
         String topic = Topics.histograms(WINDOW_SECONDS);
         AtomicLong count = new AtomicLong();
         long[] sink = new long[1];
@@ -450,6 +453,9 @@ public final class AggregatorThroughput {
         }
         return samples / ((end - start) / 1e9);
     }
+
+    /** {@link #hostWindows()}, made once for every (f) and (g) run. */
+    private static List<byte[][]> hostWindows;
 
     /** The fleet's host 10 s windows of its first 10 s, as the aggregator writes them: key and value bytes. */
     private static List<byte[][]> hostWindows() {
