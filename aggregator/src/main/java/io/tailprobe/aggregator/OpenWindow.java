@@ -4,7 +4,6 @@ import io.tailprobe.schemas.BucketCounts;
 import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.Outcome;
-import io.tailprobe.schemas.PhaseTimings;
 import io.tailprobe.schemas.Phases;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.ByteBuffer;
@@ -49,6 +48,12 @@ public final class OpenWindow {
     /** {@link #labels} as two arrays, for the check every sample makes. */
     private String[] labelKeys = new String[0];
     private String[] labelValues = new String[0];
+    /**
+     * The last sample's labels map, found to hold every label kept: a {@link SampleReader} hands the same
+     * read-only map to every sample of a host, so the next sample with it needs no look-ups. Still true
+     * after labels are dropped, as the labels kept only shrink.
+     */
+    private Map<String, String> labelsHeld;
     /** The input offset of the first sample added; none for a rollup, which is made of windows. */
     private long firstOffset = Long.MAX_VALUE;
 
@@ -107,29 +112,32 @@ public final class OpenWindow {
 
     /** Adds the sample read from input offset {@code offset}; the sample must be valid ({@link SampleRules}). */
     public void add(LatencySample sample, long offset) {
+        add(new SampleFields().from(sample), offset);
+    }
+
+    /** Adds the sample read from input offset {@code offset}; the sample must be valid ({@link SampleRules}). */
+    void add(SampleFields sample, long offset) {
         firstOffset = Math.min(firstOffset, offset);
         sampleCount++;
-        keepCommonLabels(sample.getLabels());
-        outcomeCounts[sample.getOutcome().ordinal()]++;
-        if (!SampleRules.recordsLatency(sample)) {
+        if (sample.labels != labelsHeld) {
+            keepCommonLabels(sample.labels);
+            labelsHeld = sample.labels;
+        }
+        outcomeCounts[sample.outcome.ordinal()]++;
+        if (!SampleRules.recordsLatency(sample.outcome)) {
             return;
         }
-        long serviceNanos = SampleRules.serviceNanos(sample);
-        long responseNanos = SampleRules.responseNanos(sample);
+        long serviceNanos = sample.serviceTimeNanos;
+        long responseNanos = sample.responseTimeNanos;
         service.record(serviceNanos);
         response.record(responseNanos);
         minServiceNanos = Math.min(minServiceNanos, serviceNanos);
         maxServiceNanos = Math.max(maxServiceNanos, serviceNanos);
         minResponseNanos = Math.min(minResponseNanos, responseNanos);
         maxResponseNanos = Math.max(maxResponseNanos, responseNanos);
-        PhaseTimings timings = sample.getPhases();
-        if (timings != null) {
-            for (int phase = 0; phase < PHASE_COUNT; phase++) {
-                Long nanos = Phases.nanos(timings, phase);
-                if (nanos != null) {
-                    phaseCounts(phase).record(nanos);
-                }
-            }
+        for (int phases = sample.phasesPresent; phases != 0; phases &= phases - 1) {
+            int phase = Integer.numberOfTrailingZeros(phases);
+            phaseCounts(phase).record(sample.phaseNanos[phase]);
         }
     }
 

@@ -74,21 +74,33 @@ public final class SampleRules {
 
     /** Why a decoded sample is invalid, or null when it is valid. */
     public String invalid(LatencySample s) {
-        String bad = badName("host", s.getHost());
-        bad = bad != null ? bad : badName("target", s.getTarget());
-        bad = bad != null ? bad : badName("probeType", s.getProbeType());
-        bad = bad != null ? bad : badName("protocol", s.getProtocol());
+        return invalid(s.getHost(), s.getTarget(), s.getProbeType(), s.getProtocol(), s.getScheduledStartMicros(),
+                s.getServiceTimeNanos(), s.getResponseTimeNanos());
+    }
+
+    /** Why a sample read by {@link SampleReader} is invalid, or null when it is valid. */
+    String invalid(SampleFields s) {
+        return invalid(s.host, s.target, s.probeType, s.protocol, s.scheduledStartMicros, s.serviceTimeNanos,
+                s.responseTimeNanos);
+    }
+
+    private String invalid(String host, String target, String probeType, String protocol, long scheduledStartMicros,
+                           long serviceTimeNanos, long responseTimeNanos) {
+        String bad = badName("host", host);
+        bad = bad != null ? bad : badName("target", target);
+        bad = bad != null ? bad : badName("probeType", probeType);
+        bad = bad != null ? bad : badName("protocol", protocol);
         if (bad != null) {
             return bad;
         }
-        if (s.getScheduledStartMicros() <= 0) {
-            return "scheduledStartMicros must be > 0, got " + s.getScheduledStartMicros();
+        if (scheduledStartMicros <= 0) {
+            return "scheduledStartMicros must be > 0, got " + scheduledStartMicros;
         }
-        if (s.getServiceTimeNanos() < 0 || s.getServiceTimeNanos() > maxLatencyNanos) {
-            return "serviceTimeNanos must be in [0, " + maxLatencyNanos + "], got " + s.getServiceTimeNanos();
+        if (serviceTimeNanos < 0 || serviceTimeNanos > maxLatencyNanos) {
+            return "serviceTimeNanos must be in [0, " + maxLatencyNanos + "], got " + serviceTimeNanos;
         }
-        if (s.getResponseTimeNanos() < 0 || s.getResponseTimeNanos() > maxLatencyNanos) {
-            return "responseTimeNanos must be in [0, " + maxLatencyNanos + "], got " + s.getResponseTimeNanos();
+        if (responseTimeNanos < 0 || responseTimeNanos > maxLatencyNanos) {
+            return "responseTimeNanos must be in [0, " + maxLatencyNanos + "], got " + responseTimeNanos;
         }
         return null;
     }
@@ -104,25 +116,19 @@ public final class SampleRules {
 
     /** The sample's event time, which picks its window: the scheduled start, in epoch milliseconds. */
     public static long eventMillis(LatencySample sample) {
-        return sample.getScheduledStartMicros() / 1000L;
+        return eventMillis(sample.getScheduledStartMicros());
+    }
+
+    static long eventMillis(long scheduledStartMicros) {
+        return scheduledStartMicros / 1000L;
     }
 
     /**
      * Whether the sample's durations go into the latency histograms: OK samples only (a timeout's latency
      * is unknown, only bounded below). Every sample counts under its outcome.
      */
-    public static boolean recordsLatency(LatencySample sample) {
-        return sample.getOutcome() == Outcome.OK;
-    }
-
-    /** Response time: from the scheduled start (corrected for coordinated omission), in nanoseconds. */
-    public static long responseNanos(LatencySample sample) {
-        return sample.getResponseTimeNanos();
-    }
-
-    /** Service time: from the actual start, in nanoseconds. */
-    public static long serviceNanos(LatencySample sample) {
-        return sample.getServiceTimeNanos();
+    public static boolean recordsLatency(Outcome outcome) {
+        return outcome == Outcome.OK;
     }
 
     private static String badName(String field, String value) {

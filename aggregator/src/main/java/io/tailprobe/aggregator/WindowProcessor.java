@@ -1,7 +1,6 @@
 package io.tailprobe.aggregator;
 
 import io.tailprobe.schemas.HistogramKey;
-import io.tailprobe.schemas.LatencySample;
 import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
@@ -91,6 +90,9 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private final TaskHistory history;
     private final Set<DeadLetterReason> reasonsLogged = EnumSet.noneOf(DeadLetterReason.class);
     private final Serializer<WindowedHistogram> histogramSerializer = Topics.histogramSerde().serializer();
+    private final SampleReader reader = new SampleReader();
+    /** The sample being added, read into the same instance each time. */
+    private final SampleFields sample = new SampleFields();
 
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, Long> checkpoint;
@@ -230,15 +232,23 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     /** Adds the sample in {@code value} to its windows, or says why it cannot be added. */
     private Rejection addSample(String key, byte[] value, long offset) {
-        SampleRules.Verdict verdict = rules.decodeAndValidate(value);
-        if (!verdict.accepted()) {
-            return new Rejection(verdict.reason(), verdict.detail());
+        SampleFields sample = this.sample;
+        if (reader.read(value, sample)) {
+            String invalid = rules.invalid(sample);
+            if (invalid != null) {
+                return new Rejection(DeadLetterReason.INVALID, invalid);
+            }
+        } else {
+            SampleRules.Verdict verdict = rules.decodeAndValidate(value);
+            if (!verdict.accepted()) {
+                return new Rejection(verdict.reason(), verdict.detail());
+            }
+            sample.from(verdict.sample());
         }
-        LatencySample sample = verdict.sample();
         SeriesWindows series = key == null ? null : bySeries.get(key);
         if (series == null || !series.isOf(sample)) {
             // the same rule as SampleRules.check, with the series' windows looked up once per record
-            SeriesKey sampleSeries = SeriesKey.of(sample);
+            SeriesKey sampleSeries = new SeriesKey(sample.target, sample.probeType, sample.protocol);
             String seriesKey = sampleSeries.encode();
             String mismatch = SampleRules.keyMismatch(key, seriesKey);
             if (mismatch != null) {
@@ -246,17 +256,17 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             }
             series = bySeries.computeIfAbsent(seriesKey, k -> new SeriesWindows(sampleSeries));
         }
-        long eventMillis = SampleRules.eventMillis(sample);
+        long eventMillis = SampleRules.eventMillis(sample.scheduledStartMicros);
         long windowStart = baseWindows.startMillis(eventMillis);
         long windowEnd = baseWindows.endMillis(windowStart);
         if (windowEnd + graceMillis <= streamTimeMillis) {
             return new Rejection(DeadLetterReason.LATE, "window " + windowStart + ".." + windowEnd
                     + " closed; stream time " + streamTimeMillis + ", grace " + graceMillis + " ms");
         }
-        OpenWindow host = series.latestByHost.get(sample.getHost());
+        OpenWindow host = series.latestByHost.get(sample.host);
         if (host == null || host.key().windowStartMillis() != windowStart) {
-            host = openWindow(new HistogramKey(series.key, sample.getHost(), resolutionSeconds, windowStart));
-            series.latestByHost.put(sample.getHost(), host);
+            host = openWindow(new HistogramKey(series.key, sample.host, resolutionSeconds, windowStart));
+            series.latestByHost.put(sample.host, host);
         }
         host.add(sample, offset);
         addedEventMillis = eventMillis;
@@ -275,9 +285,9 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             this.key = key;
         }
 
-        boolean isOf(LatencySample sample) {
-            return key.target().equals(sample.getTarget()) && key.probeType().equals(sample.getProbeType())
-                    && key.protocol().equals(sample.getProtocol());
+        boolean isOf(SampleFields sample) {
+            return key.target().equals(sample.target) && key.probeType().equals(sample.probeType)
+                    && key.protocol().equals(sample.protocol);
         }
 
         void closed(OpenWindow window) {

@@ -56,11 +56,9 @@ class SampleRulesTest {
         LatencySample timeout = sample(1_000L, 1_500L);
         timeout.setOutcome(Outcome.TIMEOUT);
 
-        assertThat(SampleRules.recordsLatency(ok)).isTrue();
-        assertThat(SampleRules.recordsLatency(timeout)).isFalse();
+        assertThat(SampleRules.recordsLatency(ok.getOutcome())).isTrue();
+        assertThat(SampleRules.recordsLatency(timeout.getOutcome())).isFalse();
         assertThat(SampleRules.eventMillis(ok)).isEqualTo(1_795_442_527_250L);
-        assertThat(SampleRules.responseNanos(ok)).isEqualTo(1_500L);
-        assertThat(SampleRules.serviceNanos(ok)).isEqualTo(1_000L);
     }
 
     private static LatencySample sample(long serviceNanos, long responseNanos) {
