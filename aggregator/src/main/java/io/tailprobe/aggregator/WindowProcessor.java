@@ -7,12 +7,11 @@ import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -67,11 +66,6 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private static final String NEXT_OFFSET_KEY = "next-offset";
     private static final String REPLAY_FROM_OFFSET_KEY = "replay-from-offset";
     private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
-    /** Base windows before rollups, hosts' before the fleet's, then by key (a stable output order). */
-    private static final Comparator<OpenWindow> CLOSING_ORDER = Comparator
-            .comparingInt((OpenWindow w) -> w.key().resolutionSeconds())
-            .thenComparing(w -> w.key().host().equals(HistogramKey.FLEET))
-            .thenComparing(OpenWindow::storeKey);
 
     private final SampleWindows baseWindows;
     private final int resolutionSeconds;
@@ -102,6 +96,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private final Map<String, SeriesWindows> bySeries = new HashMap<>();
     /** Open windows by end time. */
     private final TreeMap<Long, List<OpenWindow>> openByEndMillis = new TreeMap<>();
+    /** The windows of the end being closed, by {@link #addClosing class}; empty between closes. */
+    private final List<OpenWindow>[] closingByClass;
     private long streamTimeMillis = Long.MIN_VALUE;
     /** The offset after the last sample processed; -1 before the first. */
     private long nextOffset = -1;
@@ -125,6 +121,10 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         for (int i = 0; i < rollupSeconds.length; i++) {
             rollupWindows[i] = SampleWindows.ofSeconds(rollupSeconds[i]);
         }
+        @SuppressWarnings("unchecked")
+        List<OpenWindow>[] byClass = new List[2 * (1 + rollupSeconds.length)];
+        Arrays.setAll(byClass, i -> new ArrayList<>());
+        this.closingByClass = byClass;
         this.samplesTopic = config.topics().samples();
         this.histogramsPrefix = config.topics().histograms();
         this.metrics = metrics;
@@ -157,6 +157,9 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         open.clear();
         bySeries.clear();
         openByEndMillis.clear();
+        for (List<OpenWindow> windows : closingByClass) {
+            windows.clear();
+        }
         streamTimeMillis = Long.MIN_VALUE;
         nextOffset = -1;
         checkpointedStreamTimeMillis = Long.MIN_VALUE;
@@ -346,18 +349,45 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private void emitClosedWindows() {
         while (!openByEndMillis.isEmpty() && openByEndMillis.firstKey() + graceMillis <= streamTimeMillis) {
             long endMillis = openByEndMillis.firstKey();
-            // Closing a window can open another of the same end (a host window's fleet-wide window, a
-            // rollup's next rollup), always later in CLOSING_ORDER: take those in as they appear.
-            PriorityQueue<OpenWindow> closing = new PriorityQueue<>(CLOSING_ORDER);
-            closing.addAll(openByEndMillis.remove(endMillis));
-            while (!closing.isEmpty()) {
-                close(closing.poll());
-                List<OpenWindow> opened = openByEndMillis.remove(endMillis);
-                if (opened != null) {
-                    closing.addAll(opened);
+            addClosing(openByEndMillis.remove(endMillis));
+            for (List<OpenWindow> windows : closingByClass) {
+                for (OpenWindow window : windows) {
+                    close(window);
+                    // Closing a window can open another of the same end (a host window's fleet-wide window,
+                    // a rollup's next rollup), always of a later class: take those in as they appear.
+                    List<OpenWindow> opened = openByEndMillis.remove(endMillis);
+                    if (opened != null) {
+                        addClosing(opened);
+                    }
                 }
+                windows.clear();
             }
         }
+    }
+
+    /**
+     * Sorts windows of one end into {@link #closingByClass}, keeping the order they opened in within a
+     * class: base windows before rollups, finer rollups before coarser, hosts' before the fleet's.
+     */
+    private void addClosing(List<OpenWindow> windows) {
+        for (OpenWindow window : windows) {
+            HistogramKey key = window.key();
+            int fleet = key.host().equals(HistogramKey.FLEET) ? 1 : 0;
+            closingByClass[2 * resolutionIndex(key.resolutionSeconds()) + fleet].add(window);
+        }
+    }
+
+    /** 0 for the base resolution, 1 + the index in {@link #rollupSeconds} for a rollup's. */
+    private int resolutionIndex(int seconds) {
+        if (seconds == resolutionSeconds) {
+            return 0;
+        }
+        for (int i = 0; i < rollupSeconds.length; i++) {
+            if (rollupSeconds[i] == seconds) {
+                return i + 1;
+            }
+        }
+        throw new IllegalStateException("a window of " + seconds + " s is of no configured resolution");
     }
 
     /**
