@@ -7,13 +7,15 @@ import io.tailprobe.schemas.Outcome;
 import io.tailprobe.schemas.Phases;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * One window of one series and host while it is open, with its latencies in memory as
- * {@link BucketCounts} (the non-empty buckets only), so adding a sample is a few binary searches.
+ * {@link BucketCounts} (the non-empty buckets only). Adding a sample appends its latencies to a
+ * small array; they go into the histograms, a few binary searches each, when the window is read.
  * The window becomes a {@link WindowedHistogram} record, with HdrHistogram's V2 encoding, only when
  * it is emitted at its close. Every sample counts
  * under its outcome; only OK samples are recorded in the latency histograms (a timeout's latency
@@ -54,6 +56,17 @@ public final class OpenWindow {
      * after labels are dropped, as the labels kept only shrink.
      */
     private Map<String, String> labelsHeld;
+    /**
+     * The latencies of the OK samples added since the histograms were last read: per sample its service
+     * and response time, its {@link SampleFields#phasesPresent} and those phases' times. A sample lands in
+     * one window among thousands open, each last touched a second ago, so writing into eight histograms'
+     * arrays right away would touch a score of cold cache lines; here it writes one or two, and the
+     * histograms take the values all at once when they are read (merged, emitted) or this fills up.
+     */
+    private long[] pending = NO_LATENCIES;
+    private int pendingLength;
+    private static final long[] NO_LATENCIES = new long[0];
+    private static final int MAX_PENDING = 256;
     /** The input offset of the first sample added; none for a rollup, which is made of windows. */
     private long firstOffset = Long.MAX_VALUE;
 
@@ -129,16 +142,41 @@ public final class OpenWindow {
         }
         long serviceNanos = sample.serviceTimeNanos;
         long responseNanos = sample.responseTimeNanos;
-        service.record(serviceNanos);
-        response.record(responseNanos);
         minServiceNanos = Math.min(minServiceNanos, serviceNanos);
         maxServiceNanos = Math.max(maxServiceNanos, serviceNanos);
         minResponseNanos = Math.min(minResponseNanos, responseNanos);
         maxResponseNanos = Math.max(maxResponseNanos, responseNanos);
-        for (int phases = sample.phasesPresent; phases != 0; phases &= phases - 1) {
-            int phase = Integer.numberOfTrailingZeros(phases);
-            phaseCounts(phase).record(sample.phaseNanos[phase]);
+        int phasesPresent = sample.phasesPresent;
+        int length = 3 + Integer.bitCount(phasesPresent);
+        if (pendingLength + length > pending.length) {
+            if (pending.length < MAX_PENDING) {
+                pending = Arrays.copyOf(pending, Math.max(pending.length * 2, Math.max(16, pendingLength + length)));
+            } else {
+                recordPending();
+            }
         }
+        long[] values = pending;
+        int at = pendingLength;
+        values[at++] = serviceNanos;
+        values[at++] = responseNanos;
+        values[at++] = phasesPresent;
+        for (int phases = phasesPresent; phases != 0; phases &= phases - 1) {
+            values[at++] = sample.phaseNanos[Integer.numberOfTrailingZeros(phases)];
+        }
+        pendingLength = at;
+    }
+
+    /** Records the latencies in {@link #pending} into the histograms; before anything reads them. */
+    private void recordPending() {
+        long[] values = pending;
+        for (int at = 0; at < pendingLength; ) {
+            service.record(values[at++]);
+            response.record(values[at++]);
+            for (int phases = (int) values[at++]; phases != 0; phases &= phases - 1) {
+                phaseCounts(Integer.numberOfTrailingZeros(phases)).record(values[at++]);
+            }
+        }
+        pendingLength = 0;
     }
 
     private BucketCounts phaseCounts(int phase) {
@@ -188,6 +226,8 @@ public final class OpenWindow {
 
     /** Adds every count and histogram of {@code other} (exact: histograms add). */
     public void merge(OpenWindow other) {
+        recordPending();
+        other.recordPending();
         if (other.labels != null) {
             keepCommonLabels(other.labels);
         }
@@ -211,6 +251,7 @@ public final class OpenWindow {
 
     /** The record for the store and for {@code latency.histograms}; encodes every histogram. */
     public WindowedHistogram toRecord() {
+        recordPending();
         Map<String, Long> outcomes = new HashMap<>(otherOutcomeCounts);
         for (int i = 0; i < outcomeCounts.length; i++) {
             if (outcomeCounts[i] > 0) {
