@@ -77,7 +77,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     /** The windows of each rollup resolution, by index in {@link #rollupSeconds}. */
     private final SampleWindows[] rollupWindows;
     private final String samplesTopic;
-    private final String histogramsPrefix;
+    /** The output topic of each resolution, by {@link #resolutionIndex}. */
+    private final String[] histogramTopics;
     private final AggregatorMetrics metrics;
     private final CommitHookedStores commitHooks;
     private final InputLag inputLag;
@@ -90,10 +91,12 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, Long> checkpoint;
-    /** Every open window by store key. */
-    private final Map<String, OpenWindow> open = new HashMap<>();
-    /** By record key: the base window each host of the series, and the fleet, last added to. */
+    /** Every open window by key (not by its store key: looking one up then needs no string built). */
+    private final Map<HistogramKey, OpenWindow> open = new HashMap<>();
+    /** By record key: the base window each host of the series last added to. */
     private final Map<String, SeriesWindows> bySeries = new HashMap<>();
+    /** The same by series, for a closing window. */
+    private final Map<SeriesKey, SeriesWindows> bySeriesKey = new HashMap<>();
     /** Open windows by end time. */
     private final TreeMap<Long, List<OpenWindow>> openByEndMillis = new TreeMap<>();
     /** The windows of the end being closed, by {@link #addClosing class}; empty between closes. */
@@ -126,7 +129,10 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         Arrays.setAll(byClass, i -> new ArrayList<>());
         this.closingByClass = byClass;
         this.samplesTopic = config.topics().samples();
-        this.histogramsPrefix = config.topics().histograms();
+        this.histogramTopics = new String[1 + rollupSeconds.length];
+        for (int i = 0; i < histogramTopics.length; i++) {
+            histogramTopics[i] = Topics.histograms(config.topics().histograms(), i == 0 ? resolutionSeconds : rollupSeconds[i - 1]);
+        }
         this.metrics = metrics;
         this.commitHooks = commitHooks;
         this.inputLag = inputLag;
@@ -156,6 +162,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private void forgetOpenWindows() {
         open.clear();
         bySeries.clear();
+        bySeriesKey.clear();
         openByEndMillis.clear();
         for (List<OpenWindow> windows : closingByClass) {
             windows.clear();
@@ -181,8 +188,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             readFromMillis = Math.min(readFromMillis, firstOpenRollupStart[i]);
         }
         if (readFromMillis != Long.MAX_VALUE) {
-            String baseTopic = Topics.histograms(histogramsPrefix, resolutionSeconds);
-            history.committedRecords(baseTopic, partition, readFromMillis, record -> {
+            history.committedRecords(histogramTopics[0], partition, readFromMillis, record -> {
                 HistogramKey key = HistogramKey.parse(new String(record.key(), StandardCharsets.UTF_8));
                 if (key.resolutionSeconds() != resolutionSeconds) {
                     return;
@@ -257,7 +263,12 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             if (mismatch != null) {
                 return new Rejection(DeadLetterReason.KEY_MISMATCH, mismatch);
             }
-            series = bySeries.computeIfAbsent(seriesKey, k -> new SeriesWindows(sampleSeries));
+            series = bySeries.get(seriesKey);
+            if (series == null) {
+                series = new SeriesWindows(sampleSeries, seriesKey);
+                bySeries.put(seriesKey, series);
+                bySeriesKey.put(sampleSeries, series);
+            }
         }
         long eventMillis = SampleRules.eventMillis(sample.scheduledStartMicros);
         long windowStart = baseWindows.startMillis(eventMillis);
@@ -282,10 +293,12 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
      */
     private static final class SeriesWindows {
         final SeriesKey key;
+        final String recordKey;
         final Map<String, OpenWindow> latestByHost = new HashMap<>();
 
-        SeriesWindows(SeriesKey key) {
+        SeriesWindows(SeriesKey key, String recordKey) {
             this.key = key;
+            this.recordKey = recordKey;
         }
 
         boolean isOf(SampleFields sample) {
@@ -303,7 +316,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     }
 
     private OpenWindow openWindow(HistogramKey key) {
-        OpenWindow window = open.get(key.encode());
+        OpenWindow window = open.get(key);
         if (window == null) {
             window = OpenWindow.empty(key);
             track(window);
@@ -337,7 +350,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     }
 
     private void track(OpenWindow window) {
-        open.put(window.storeKey(), window);
+        open.put(window.key(), window);
         openByEndMillis.computeIfAbsent(window.windowEndMillis(), end -> new ArrayList<>()).add(window);
     }
 
@@ -396,7 +409,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
      */
     private void close(OpenWindow window) {
         HistogramKey key = window.key();
-        open.remove(window.storeKey());
+        open.remove(window.key());
         if (isHostBase(key)) {
             forgetLatest(window);
             openWindow(new HistogramKey(key.series(), HistogramKey.FLEET, resolutionSeconds, key.windowStartMillis()))
@@ -406,19 +419,19 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         if (next < rollupSeconds.length) {
             rollUp(window, next);
         }
-        byte[] record = histogramSerializer.serialize(Topics.histograms(histogramsPrefix, key.resolutionSeconds()),
+        byte[] record = histogramSerializer.serialize(histogramTopics[resolutionIndex(key.resolutionSeconds())],
                 window.toRecord());
         context.forward(new Record<>(window.storeKey(), record, key.windowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
         metrics.windowEmitted();
     }
 
     private void forgetLatest(OpenWindow hostWindow) {
-        String seriesKey = hostWindow.key().series().encode();
-        SeriesWindows series = bySeries.get(seriesKey);
+        SeriesWindows series = bySeriesKey.get(hostWindow.key().series());
         if (series != null) {
             series.closed(hostWindow);
             if (series.isEmpty()) {
-                bySeries.remove(seriesKey);
+                bySeriesKey.remove(series.key);
+                bySeries.remove(series.recordKey);
             }
         }
     }
