@@ -96,8 +96,8 @@ public final class LatencyHistograms {
             int length = histogram.encodeIntoByteBuffer(buffer);
             return Arrays.copyOf(buffer.array(), length);
         }
-        EncodeBuffers buffers = EncodeBuffers.forThisThread();
-        ByteBuffer uncompressed = buffers.uncompressed(V2_HEADER_BYTES + (2 * size + 1) * MAX_ZIGZAG_BYTES);
+        // a fresh buffer: most windows have a dozen buckets, and a thread-local look-up cost more than this
+        ByteBuffer uncompressed = ByteBuffer.allocate(V2_HEADER_BYTES + (2 * size + 1) * MAX_ZIGZAG_BYTES);
         uncompressed.putInt(V2_ENCODING_COOKIE).putInt(0).putInt(0).putInt(NUMBER_OF_SIGNIFICANT_VALUE_DIGITS)
                 .putLong(LOWEST_DISCERNIBLE_VALUE_NANOS).putLong(INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS).putDouble(1.0);
         int nextIndex = 0;
