@@ -6,6 +6,7 @@ import io.tailprobe.schemas.Topics;
 import io.tailprobe.schemas.WindowedHistogram;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -97,6 +98,13 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private final Map<String, SeriesWindows> bySeries = new HashMap<>();
     /** The same by series, for a closing window. */
     private final Map<SeriesKey, SeriesWindows> bySeriesKey = new HashMap<>();
+    /**
+     * Host base windows in the order they opened; closed ones leave from the front. Windows open at
+     * their first sample and samples come in offset order, so the first open one holds the smallest
+     * input offset of any open window (fleet-wide windows and rollups hold none): the offset a restart
+     * replays from.
+     */
+    private final ArrayDeque<OpenWindow> hostWindowsByOpening = new ArrayDeque<>();
     /** Open windows by end time. */
     private final TreeMap<Long, List<OpenWindow>> openByEndMillis = new TreeMap<>();
     /** The windows of the end being closed, by {@link #addClosing class}; empty between closes. */
@@ -163,6 +171,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         open.clear();
         bySeries.clear();
         bySeriesKey.clear();
+        hostWindowsByOpening.clear();
         openByEndMillis.clear();
         for (List<OpenWindow> windows : closingByClass) {
             windows.clear();
@@ -279,7 +288,13 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
         OpenWindow host = series.latestByHost.get(sample.host);
         if (host == null || host.key().windowStartMillis() != windowStart) {
-            host = openWindow(new HistogramKey(series.key, sample.host, resolutionSeconds, windowStart));
+            HistogramKey hostKey = new HistogramKey(series.key, sample.host, resolutionSeconds, windowStart);
+            host = open.get(hostKey);
+            if (host == null) {
+                host = OpenWindow.empty(hostKey);
+                track(host);
+                hostWindowsByOpening.add(host);
+            }
             series.latestByHost.put(sample.host, host);
         }
         host.add(sample, offset);
@@ -335,10 +350,9 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         if (nextOffset < 0) {
             return; // nothing processed or restored yet: nothing to rebuild
         }
-        long replayFromOffset = nextOffset;
-        for (OpenWindow window : open.values()) {
-            replayFromOffset = Math.min(replayFromOffset, window.firstOffset());
-        }
+        dropClosedHostWindows();
+        OpenWindow firstOpened = hostWindowsByOpening.peekFirst();
+        long replayFromOffset = firstOpened == null ? nextOffset : Math.min(nextOffset, firstOpened.firstOffset());
         if (streamTimeMillis != checkpointedStreamTimeMillis || nextOffset != checkpointedNextOffset
                 || replayFromOffset != checkpointedReplayFromOffset) {
             checkpoint.putAll(List.of(KeyValue.pair(STREAM_TIME_KEY, streamTimeMillis),
@@ -346,6 +360,14 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             checkpointedStreamTimeMillis = streamTimeMillis;
             checkpointedNextOffset = nextOffset;
             checkpointedReplayFromOffset = replayFromOffset;
+        }
+    }
+
+    /** Drops the closed windows from the front of {@link #hostWindowsByOpening}. */
+    private void dropClosedHostWindows() {
+        for (OpenWindow first = hostWindowsByOpening.peekFirst(); first != null && open.get(first.key()) != first;
+                first = hostWindowsByOpening.peekFirst()) {
+            hostWindowsByOpening.pollFirst();
         }
     }
 
@@ -412,6 +434,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         open.remove(window.key());
         if (isHostBase(key)) {
             forgetLatest(window);
+            dropClosedHostWindows();
             openWindow(new HistogramKey(key.series(), HistogramKey.FLEET, resolutionSeconds, key.windowStartMillis()))
                     .merge(window);
         }
