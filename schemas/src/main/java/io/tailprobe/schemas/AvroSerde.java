@@ -110,7 +110,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     }
 
     /** Avro's own path: its message encoder, for its error message (e.g. the path to a null field). */
-    byte[] encodeWithAvro(T record) {
+    private byte[] encodeWithAvro(T record) {
         try {
             ByteBuffer buffer = encoder.encode(record);
             byte[] bytes = new byte[buffer.remaining()];
