@@ -39,7 +39,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * path, for Avro's error message.
  *
  * <p>Encoding likewise writes the header itself and the body with one shared {@link DatumWriter}
- * through a per-thread direct {@link BinaryEncoder} into a per-thread growable buffer, then copies
+ * through a direct {@link BinaryEncoder} into a growable buffer kept per platform thread, then copies
  * exactly the written bytes out. The writer uses the generated classes' custom coders (their
  * {@code customEncode}, which writes the fields in schema order without walking the schema), which
  * Avro only uses when asked. The bytes are the same as Avro's {@link BinaryMessageEncoder} writes;
@@ -51,7 +51,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     private static final byte MARKER_0 = (byte) 0xC3;
     private static final byte MARKER_1 = (byte) 0x01;
     private static final int HEADER_BYTES = 10;
-    /** One encode buffer per thread, shared by every serde: encode does not nest. */
+    /** One encode buffer per platform thread, shared by every serde: encode does not nest. */
     private static final ThreadLocal<EncodeBuffer> ENCODE_BUFFER = ThreadLocal.withInitial(EncodeBuffer::new);
 
     private final Class<T> type;
@@ -102,7 +102,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
     /** The header, then the body through the custom coders, into this thread's buffer. */
     byte[] encodeDirectly(T record) throws IOException {
-        EncodeBuffer buffer = ENCODE_BUFFER.get();
+        // a virtual thread gets its own buffer for the call, not a thread-local (there may be millions of them)
+        EncodeBuffer buffer = Thread.currentThread().isVirtual() ? new EncodeBuffer() : ENCODE_BUFFER.get();
         buffer.reset();
         buffer.write(header, 0, HEADER_BYTES);
         writer.write(record, buffer.encoder);

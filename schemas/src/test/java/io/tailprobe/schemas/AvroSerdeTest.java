@@ -75,9 +75,17 @@ class AvroSerdeTest {
 
     @Test
     void threads_encoding_at_once_each_get_their_own_records_bytes() throws Exception {
+        encodeAtOnce(Executors.newFixedThreadPool(4));
+    }
+
+    @Test
+    void virtual_threads_encoding_at_once_each_get_their_own_records_bytes() throws Exception {
+        encodeAtOnce(Executors.newVirtualThreadPerTaskExecutor());
+    }
+
+    private static void encodeAtOnce(ExecutorService pool) throws Exception {
         AvroSerde<WindowedHistogram> histograms = Topics.histogramSerde();
         AvroSerde<LatencySample> samples = Topics.sampleSerde();
-        ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<Integer>> results = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
