@@ -164,6 +164,11 @@ public final class BucketCounts {
         dense = null;
     }
 
+    /** Whether counts wait in the side buffer (tests). */
+    boolean hasPending() {
+        return pending != null && pending.size > 0;
+    }
+
     /** Whether the counts are held in the dense form (tests). */
     boolean isDense() {
         return dense != null;

@@ -160,6 +160,89 @@ class BucketCountsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an HdrHistogram V2 encoding");
     }
 
+    /**
+     * Random programs of records and adds among a few histograms, each checked against a plain
+     * HdrHistogram fed the same values: small windows into small ones, small into large sparse ones
+     * (the side buffer), sparse into dense and dense into sparse, dense into dense, ranges that make a
+     * dense histogram sparse again, and each at random moments encoded (which merges a side buffer in).
+     */
+    @Test
+    void random_records_and_adds_in_every_form_match_a_histogram_of_the_same_values() {
+        Random random = new Random(41);
+        int formsSeen = 0;
+        for (int program = 0; program < 60; program++) {
+            int pool = 2 + random.nextInt(5);
+            BucketCounts[] buckets = new BucketCounts[pool];
+            Histogram[] expected = new Histogram[pool];
+            for (int k = 0; k < pool; k++) {
+                buckets[k] = new BucketCounts();
+                expected[k] = LatencyHistograms.newHistogram();
+            }
+            for (int step = 0; step < 150; step++) {
+                int k = random.nextInt(pool);
+                if (random.nextInt(3) == 0) {
+                    int into = random.nextInt(pool);
+                    if (into == k) {
+                        continue;
+                    }
+                    byte[] before = buckets[k].encode();
+                    buckets[into].addAll(buckets[k]);
+                    expected[into].add(expected[k]);
+                    assertThat(buckets[k].encode()).as("what was added stays as it was").isEqualTo(before);
+                    if (random.nextInt(4) == 0) {
+                        buckets[k] = new BucketCounts(); // a window closed: a new one starts empty
+                        expected[k] = LatencyHistograms.newHistogram();
+                    }
+                } else {
+                    int values = random.nextInt(8) == 0 ? random.nextInt(2_000) : random.nextInt(16);
+                    double spread = switch (random.nextInt(4)) {
+                        case 0 -> 0.02;  // narrow: turns dense
+                        case 1 -> 0.3;
+                        default -> 1.5;  // wide: stays sparse
+                    };
+                    double median = random.nextInt(10) == 0 ? 3_000 : 1_000_000;
+                    for (int i = 0; i < values; i++) {
+                        long nanos = random.nextInt(500) == 0 ? (long) (random.nextDouble() * 20_000_000_000L)
+                                : (long) (Math.exp(random.nextGaussian() * spread) * median);
+                        buckets[k].record(nanos);
+                        LatencyHistograms.record(expected[k], nanos);
+                    }
+                }
+                formsSeen |= buckets[k].isDense() ? 1 : buckets[k].hasPending() ? 2 : 4;
+                if (random.nextInt(20) == 0) {
+                    assertThat(buckets[k].encode()).as("program %d step %d", program, step).isEqualTo(v2(recorded(expected[k])));
+                }
+            }
+            for (int k = 0; k < pool; k++) {
+                assertThat(buckets[k].encode()).as("program %d histogram %d", program, k).isEqualTo(v2(recorded(expected[k])));
+                assertThat(buckets[k].totalCount()).isEqualTo(expected[k].getTotalCount());
+                assertThat(buckets[k].buckets()).isEqualTo(distinctBuckets(expected[k]));
+            }
+        }
+        assertThat(formsSeen).as("dense, sparse with a side buffer, sparse without").isEqualTo(7);
+    }
+
+    /**
+     * The histogram with each of its counts recorded into a new one: {@link Histogram#add} grows a histogram's
+     * range differently from recording a value beyond it, which the V2 header shows.
+     */
+    private static Histogram recorded(Histogram histogram) {
+        Histogram recorded = LatencyHistograms.newHistogram();
+        for (var value : histogram.recordedValues()) {
+            recorded.recordValueWithCount(value.getValueIteratedTo(), value.getCountAtValueIteratedTo());
+        }
+        return recorded;
+    }
+
+    /** The non-empty buckets of a histogram. */
+    private static int distinctBuckets(Histogram histogram) {
+        int n = 0;
+        for (var ignored : histogram.recordedValues()) {
+            n++;
+        }
+        return n;
+    }
+
     /** HdrHistogram's own V2 encoding ({@code encodeIntoByteBuffer}). */
     private static byte[] v2(Histogram histogram) {
         ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
