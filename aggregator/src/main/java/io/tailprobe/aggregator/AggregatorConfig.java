@@ -185,6 +185,14 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
         return (int) window.size().toSeconds();
     }
 
+    /** Every resolution in seconds, finest first: the window size, then each rollup. */
+    public List<Integer> resolutionsSeconds() {
+        List<Integer> seconds = new ArrayList<>();
+        seconds.add(windowSizeSeconds());
+        window.rollups().forEach(rollup -> seconds.add((int) rollup.toSeconds()));
+        return seconds;
+    }
+
     /**
      * The retention of each resolution's windows by resolution in seconds, e.g. {@code {10=7d,
      * 60=90d, 600=365d, 3600=730d}}, from {@code window.retention}.

@@ -1,6 +1,7 @@
 package io.tailprobe.aggregator;
 
 import io.tailprobe.schemas.HistogramKey;
+import io.tailprobe.schemas.SeriesKey;
 import io.tailprobe.schemas.Topics;
 import java.util.Optional;
 import java.util.Set;
@@ -10,7 +11,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.StreamPartitioner;
-import org.apache.kafka.streams.processor.TopicNameExtractor;
 
 /**
  * The aggregator's topology, built by one pure factory:
@@ -28,7 +28,6 @@ import org.apache.kafka.streams.processor.TopicNameExtractor;
 public final class LatencyTopology {
     static final String SOURCE = "samples-source";
     static final String WINDOW_PROCESSOR = "window-samples";
-    static final String HISTOGRAMS_SINK = "histograms-sink";
     static final String DEAD_LETTER_SINK = "dead-letter-sink";
 
     private LatencyTopology() {}
@@ -53,21 +52,38 @@ public final class LatencyTopology {
         topology.addProcessor(WINDOW_PROCESSOR,
                 () -> new WindowProcessor(config, metrics, commitHooks, inputLag, history), SOURCE);
         topology.addStateStore(WindowProcessor.checkpointStore(commitHooks), WINDOW_PROCESSOR);
-        topology.addSink(HISTOGRAMS_SINK, histogramsTopic(config.topics()), new StringSerializer(), new ByteArraySerializer(),
-                seriesPartitioner(), WINDOW_PROCESSOR);
+        for (int seconds : config.resolutionsSeconds()) {
+            topology.addSink(histogramsSink(seconds), config.topics().histogramsTopic(seconds), new StringSerializer(),
+                    new ByteArraySerializer(), seriesPartitioner(), WINDOW_PROCESSOR);
+        }
         topology.addSink(DEAD_LETTER_SINK, config.topics().deadLetters(), new StringSerializer(), new ByteArraySerializer(),
                 WINDOW_PROCESSOR);
         return topology;
     }
 
-    /** A window goes to the topic of the resolution in its key: a 1 min window to latency.histograms.1m. */
-    static TopicNameExtractor<String, byte[]> histogramsTopic(AggregatorConfig.TopicsSetup topics) {
-        return (key, value, recordContext) -> topics.histogramsTopic(HistogramKey.parse(key).resolutionSeconds());
+    /** The sink of the windows of one resolution: a 1 min window goes to latency.histograms.1m. */
+    static String histogramsSink(int resolutionSeconds) {
+        return "histograms-" + resolutionSeconds + "s-sink";
     }
 
-    /** Every window of a series goes to the series' partition, the same partition as its samples. */
+    /**
+     * Every window of a series goes to the series' partition, the same partition as its samples. The
+     * series is the key's start, up to its third separator ({@link HistogramKey#encode()}), so nothing
+     * is parsed per record.
+     */
     static StreamPartitioner<String, byte[]> seriesPartitioner() {
-        return (topic, key, value, partitions) ->
-                Optional.of(Set.of(Topics.seriesPartition(HistogramKey.parse(key).series(), partitions)));
+        return (topic, key, value, partitions) -> Optional.of(Set.of(Topics.seriesPartition(seriesOf(key), partitions)));
+    }
+
+    /** The series part of a histogram key: {@code db|tcp|tcp} of {@code db|tcp|tcp|*|10|0001763900000000}. */
+    static String seriesOf(String histogramKey) {
+        int end = -1;
+        for (int separators = 0; separators < 3; separators++) {
+            end = histogramKey.indexOf(SeriesKey.SEPARATOR, end + 1);
+            if (end < 0) {
+                throw new IllegalArgumentException("not a histogram key: \"" + histogramKey + "\"");
+            }
+        }
+        return histogramKey.substring(0, end);
     }
 }

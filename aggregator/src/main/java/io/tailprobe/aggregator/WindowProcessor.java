@@ -80,6 +80,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private final String samplesTopic;
     /** The output topic of each resolution, by {@link #resolutionIndex}. */
     private final String[] histogramTopics;
+    /** The sink to that topic. */
+    private final String[] histogramSinks;
     private final AggregatorMetrics metrics;
     private final CommitHookedStores commitHooks;
     private final InputLag inputLag;
@@ -137,10 +139,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         Arrays.setAll(byClass, i -> new ArrayList<>());
         this.closingByClass = byClass;
         this.samplesTopic = config.topics().samples();
-        this.histogramTopics = new String[1 + rollupSeconds.length];
-        for (int i = 0; i < histogramTopics.length; i++) {
-            histogramTopics[i] = Topics.histograms(config.topics().histograms(), i == 0 ? resolutionSeconds : rollupSeconds[i - 1]);
-        }
+        this.histogramTopics = config.resolutionsSeconds().stream().map(config.topics()::histogramsTopic).toArray(String[]::new);
+        this.histogramSinks = config.resolutionsSeconds().stream().map(LatencyTopology::histogramsSink).toArray(String[]::new);
         this.metrics = metrics;
         this.commitHooks = commitHooks;
         this.inputLag = inputLag;
@@ -442,9 +442,9 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         if (next < rollupSeconds.length) {
             rollUp(window, next);
         }
-        byte[] record = histogramSerializer.serialize(histogramTopics[resolutionIndex(key.resolutionSeconds())],
-                window.toRecord());
-        context.forward(new Record<>(window.storeKey(), record, key.windowStartMillis()), LatencyTopology.HISTOGRAMS_SINK);
+        int resolution = resolutionIndex(key.resolutionSeconds());
+        byte[] record = histogramSerializer.serialize(histogramTopics[resolution], window.toRecord());
+        context.forward(new Record<>(window.storeKey(), record, key.windowStartMillis()), histogramSinks[resolution]);
         metrics.windowEmitted();
     }
 

@@ -1,6 +1,7 @@
 package io.tailprobe.aggregator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tailprobe.schemas.HistogramKey;
 import io.tailprobe.schemas.LatencyHistograms;
@@ -21,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
@@ -78,6 +80,21 @@ class LatencyTopologyTest {
     @AfterEach
     void stop() {
         driver.close();
+    }
+
+    @Test
+    void a_window_goes_to_its_series_partition_read_from_the_key_without_parsing_it() {
+        for (String key : List.of("db|tcp|tcp|*|10|0001763900000000", "api|http|h2|host-7|3600|0001763899200000",
+                "ünï|dns|udp|h|60|0000000000000000")) {
+            HistogramKey parsed = HistogramKey.parse(key);
+            assertThat(LatencyTopology.seriesOf(key)).isEqualTo(parsed.series().encode());
+            for (int partitions : new int[] {1, 6, 7, 64}) {
+                assertThat(LatencyTopology.seriesPartitioner().partitions("t", key, null, partitions))
+                        .contains(Set.of(Topics.seriesPartition(parsed.series(), partitions)));
+            }
+        }
+        assertThatThrownBy(() -> LatencyTopology.seriesOf("db|tcp"))
+                .hasMessage("not a histogram key: \"db|tcp\"");
     }
 
     @Test

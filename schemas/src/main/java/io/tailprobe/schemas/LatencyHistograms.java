@@ -96,26 +96,38 @@ public final class LatencyHistograms {
             int length = histogram.encodeIntoByteBuffer(buffer);
             return Arrays.copyOf(buffer.array(), length);
         }
-        // a fresh buffer: most windows have a dozen buckets, and a thread-local look-up cost more than this
-        ByteBuffer uncompressed = ByteBuffer.allocate(V2_HEADER_BYTES + (2 * size + 1) * MAX_ZIGZAG_BYTES);
-        uncompressed.putInt(V2_ENCODING_COOKIE).putInt(0).putInt(0).putInt(NUMBER_OF_SIGNIFICANT_VALUE_DIGITS)
+        // sized exactly, from a first pass that only counts: no thread-local buffer to look up, no copy
+        int payloadBytes = putCounts(null, indexes, counts, size);
+        ByteBuffer encoded = ByteBuffer.allocate(V2_HEADER_BYTES + payloadBytes);
+        encoded.putInt(V2_ENCODING_COOKIE).putInt(payloadBytes).putInt(0).putInt(NUMBER_OF_SIGNIFICANT_VALUE_DIGITS)
                 .putLong(LOWEST_DISCERNIBLE_VALUE_NANOS).putLong(INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS).putDouble(1.0);
+        putCounts(encoded, indexes, counts, size);
+        return encoded.array();
+    }
+
+    /**
+     * The V2 payload of these buckets: each count, a run of empty buckets before it as its negated
+     * length (one empty bucket as a zero). Writes it into {@code buffer} unless that is null.
+     *
+     * @return its length in bytes
+     */
+    private static int putCounts(ByteBuffer buffer, int[] indexes, long[] counts, int size) {
+        int bytes = 0;
         int nextIndex = 0;
         for (int i = 0; i < size; i++) {
             int zeros = indexes[i] - nextIndex;
             if (zeros == 1) {
-                putZigZag(uncompressed, 0);
+                bytes += putZigZag(buffer, 0);
             } else if (zeros > 1) {
-                putZigZag(uncompressed, -zeros);
+                bytes += putZigZag(buffer, -zeros);
             }
-            putZigZag(uncompressed, counts[i]);
+            bytes += putZigZag(buffer, counts[i]);
             nextIndex = indexes[i] + 1;
         }
         if (size == 0) {
-            putZigZag(uncompressed, 0); // an empty histogram encodes its one (empty) bucket 0
+            bytes += putZigZag(buffer, 0); // an empty histogram encodes its one (empty) bucket 0
         }
-        uncompressed.putInt(4, uncompressed.position() - V2_HEADER_BYTES);
-        return Arrays.copyOf(uncompressed.array(), uncompressed.position());
+        return bytes;
     }
 
     /** Receives the non-empty buckets of an encoded histogram, in ascending index order. */
@@ -239,18 +251,30 @@ public final class LatencyHistograms {
         return ((bucketIndex + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + subBucketIndex - SUB_BUCKET_HALF_COUNT;
     }
 
-    /** HdrHistogram's ZigZag LEB128: 7 bits a byte, the ninth byte carries the last 8. */
-    private static void putZigZag(ByteBuffer buffer, long value) {
+    /**
+     * HdrHistogram's ZigZag LEB128: 7 bits a byte, the ninth byte carries the last 8. Writes into
+     * {@code buffer} unless that is null.
+     *
+     * @return the bytes it takes
+     */
+    private static int putZigZag(ByteBuffer buffer, long value) {
         long v = (value << 1) ^ (value >> 63);
         for (int groups = 0; groups < 8; groups++) {
             if (v >>> 7 == 0) {
-                buffer.put((byte) v);
-                return;
+                if (buffer != null) {
+                    buffer.put((byte) v);
+                }
+                return groups + 1;
             }
-            buffer.put((byte) ((v & 0x7F) | 0x80));
+            if (buffer != null) {
+                buffer.put((byte) ((v & 0x7F) | 0x80));
+            }
             v >>>= 7;
         }
-        buffer.put((byte) v);
+        if (buffer != null) {
+            buffer.put((byte) v);
+        }
+        return 9;
     }
 
     /** floor(log2(1000)): the low bits below the lowest discernible value. */
@@ -262,7 +286,6 @@ public final class LatencyHistograms {
     private static final int LEADING_ZERO_COUNT_BASE = 64 - UNIT_MAGNITUDE - (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1);
     /** Cookie, payload length, normalizing offset, digits, lowest, highest, conversion ratio. */
     private static final int V2_HEADER_BYTES = 40;
-    private static final int MAX_ZIGZAG_BYTES = 9;
     /** HdrHistogram's V2 (uncompressed) cookie with a word size of 8. */
     private static final int V2_ENCODING_COOKIE = 0x1c849303 | 0x10;
 

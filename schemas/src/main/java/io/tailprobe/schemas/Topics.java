@@ -90,7 +90,11 @@ public final class Topics {
      * to the partition of their series too, so one instance owns a series' samples and windows.
      */
     public static int seriesPartition(SeriesKey series, int partitions) {
-        byte[] key = series.encode().getBytes(StandardCharsets.UTF_8);
-        return Utils.toPositive(Utils.murmur2(key)) % partitions;
+        return seriesPartition(series.encode(), partitions);
+    }
+
+    /** {@link #seriesPartition(SeriesKey, int)} of a series by its {@link SeriesKey#encode() key}. */
+    public static int seriesPartition(String seriesKey, int partitions) {
+        return Utils.toPositive(Utils.murmur2(seriesKey.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 }
