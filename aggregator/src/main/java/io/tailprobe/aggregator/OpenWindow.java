@@ -81,6 +81,16 @@ public final class OpenWindow {
         return new OpenWindow(key, new BucketCounts(), new BucketCounts());
     }
 
+    /**
+     * An empty window of the same host and series as {@code previous}, whose latencies will likely be as
+     * many: its array for them starts at the size the previous one's grew to, not growing again.
+     */
+    static OpenWindow following(OpenWindow previous, HistogramKey key) {
+        OpenWindow window = empty(key);
+        window.pending = previous.pending.length == 0 ? NO_LATENCIES : new long[previous.pending.length];
+        return window;
+    }
+
     /** Decodes an emitted window, to add it into its rollups again after a restart or rebalance. */
     static OpenWindow of(WindowedHistogram record) {
         OpenWindow window = new OpenWindow(HistogramKey.of(record), BucketCounts.decode(record.getServiceTimeHistogram()),

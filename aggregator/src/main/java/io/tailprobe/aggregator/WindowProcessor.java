@@ -289,9 +289,10 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         OpenWindow host = series.latestByHost.get(sample.host);
         if (host == null || host.key().windowStartMillis() != windowStart) {
             HistogramKey hostKey = new HistogramKey(series.key, sample.host, resolutionSeconds, windowStart);
+            OpenWindow previous = host;
             host = open.get(hostKey);
             if (host == null) {
-                host = OpenWindow.empty(hostKey);
+                host = previous == null ? OpenWindow.empty(hostKey) : OpenWindow.following(previous, hostKey);
                 track(host);
                 hostWindowsByOpening.add(host);
             }
