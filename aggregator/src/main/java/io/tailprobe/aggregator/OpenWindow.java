@@ -65,6 +65,8 @@ public final class OpenWindow {
      */
     private long[] pending = NO_LATENCIES;
     private int pendingLength;
+    /** The OK samples whose latencies are in {@link #pending}. */
+    private int pendingSamples;
     private static final long[] NO_LATENCIES = new long[0];
     private static final int MAX_PENDING = 256;
     /** The input offset of the first sample added; none for a rollup, which is made of windows. */
@@ -170,29 +172,43 @@ public final class OpenWindow {
         values[at++] = serviceNanos;
         values[at++] = responseNanos;
         values[at++] = phasesPresent;
-        for (int phases = phasesPresent; phases != 0; phases &= phases - 1) {
-            values[at++] = sample.phaseNanos[Integer.numberOfTrailingZeros(phases)];
+        for (int present = phasesPresent; present != 0; present &= present - 1) {
+            values[at++] = sample.phaseNanos[Integer.numberOfTrailingZeros(present)];
         }
         pendingLength = at;
+        pendingSamples++;
     }
 
     /** Records the latencies in {@link #pending} into the histograms; before anything reads them. */
     private void recordPending() {
+        if (pendingSamples == 0) {
+            return;
+        }
+        service.reserve(pendingSamples); // at most a bucket a sample: no array regrows while recording
+        response.reserve(pendingSamples);
+        for (BucketCounts phase : phases) {
+            if (phase != null) {
+                phase.reserve(pendingSamples);
+            }
+        }
         long[] values = pending;
         for (int at = 0; at < pendingLength; ) {
             service.record(values[at++]);
             response.record(values[at++]);
-            for (int phases = (int) values[at++]; phases != 0; phases &= phases - 1) {
-                phaseCounts(Integer.numberOfTrailingZeros(phases)).record(values[at++]);
+            for (int present = (int) values[at++]; present != 0; present &= present - 1) {
+                phaseCounts(Integer.numberOfTrailingZeros(present), pendingSamples).record(values[at++]);
             }
         }
         pendingLength = 0;
+        pendingSamples = 0;
     }
 
-    private BucketCounts phaseCounts(int phase) {
+    /** The histogram of a phase, created with room for {@code buckets} when the window has none yet. */
+    private BucketCounts phaseCounts(int phase, int buckets) {
         BucketCounts counts = phases[phase];
         if (counts == null) {
             counts = new BucketCounts();
+            counts.reserve(buckets);
             phases[phase] = counts;
         }
         return counts;
@@ -250,7 +266,7 @@ public final class OpenWindow {
         response.addAll(other.response);
         for (int phase = 0; phase < PHASE_COUNT; phase++) {
             if (other.phases[phase] != null) {
-                phaseCounts(phase).addAll(other.phases[phase]);
+                phaseCounts(phase, 0).addAll(other.phases[phase]);
             }
         }
         minServiceNanos = Math.min(minServiceNanos, other.minServiceNanos);

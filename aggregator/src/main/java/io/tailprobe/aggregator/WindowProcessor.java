@@ -13,6 +13,7 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -232,7 +233,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     @Override
     public void process(Record<String, byte[]> record) {
         lastRecordWallMillis = context.currentSystemTimeMs();
-        long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(nextOffset);
+        Optional<RecordMetadata> metadata = context.recordMetadata();
+        long offset = metadata.isPresent() ? metadata.get().offset() : nextOffset; // no Long boxed per record
         nextOffset = offset + 1;
         Rejection rejected = addSample(record.key(), record.value(), offset);
         if (rejected != null) {

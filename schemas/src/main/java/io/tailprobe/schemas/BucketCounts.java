@@ -51,6 +51,16 @@ public final class BucketCounts {
         return buckets;
     }
 
+    /**
+     * Makes room for {@code buckets} more buckets at once, when about that many values are to be
+     * recorded next: the arrays then grow once, not by doubling from a few.
+     */
+    public void reserve(int buckets) {
+        if (dense == null) {
+            ensureCapacity(size + buckets);
+        }
+    }
+
     /** Records one latency; values below 0 count as 0, as in {@link LatencyHistograms#record}. */
     public void record(long valueNanos) {
         add(LatencyHistograms.countsIndex(Math.max(valueNanos, 0L)), 1);
