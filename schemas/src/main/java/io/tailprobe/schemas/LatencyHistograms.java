@@ -98,36 +98,38 @@ public final class LatencyHistograms {
         }
         // sized exactly, from a first pass that only counts: no thread-local buffer to look up, no copy
         int payloadBytes = putCounts(null, indexes, counts, size);
-        ByteBuffer encoded = ByteBuffer.allocate(V2_HEADER_BYTES + payloadBytes);
-        encoded.putInt(V2_ENCODING_COOKIE).putInt(payloadBytes).putInt(0).putInt(NUMBER_OF_SIGNIFICANT_VALUE_DIGITS)
-                .putLong(LOWEST_DISCERNIBLE_VALUE_NANOS).putLong(INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS).putDouble(1.0);
+        byte[] encoded = new byte[V2_HEADER_BYTES + payloadBytes];
+        ByteBuffer.wrap(encoded).putInt(V2_ENCODING_COOKIE).putInt(payloadBytes).putInt(0)
+                .putInt(NUMBER_OF_SIGNIFICANT_VALUE_DIGITS).putLong(LOWEST_DISCERNIBLE_VALUE_NANOS)
+                .putLong(INITIAL_HIGHEST_TRACKABLE_VALUE_NANOS).putDouble(1.0);
         putCounts(encoded, indexes, counts, size);
-        return encoded.array();
+        return encoded;
     }
 
     /**
      * The V2 payload of these buckets: each count, a run of empty buckets before it as its negated
-     * length (one empty bucket as a zero). Writes it into {@code buffer} unless that is null.
+     * length (one empty bucket as a zero). Writes it into {@code encoded} after the header unless that
+     * is null.
      *
      * @return its length in bytes
      */
-    private static int putCounts(ByteBuffer buffer, int[] indexes, long[] counts, int size) {
-        int bytes = 0;
+    private static int putCounts(byte[] encoded, int[] indexes, long[] counts, int size) {
+        int at = V2_HEADER_BYTES;
         int nextIndex = 0;
         for (int i = 0; i < size; i++) {
             int zeros = indexes[i] - nextIndex;
             if (zeros == 1) {
-                bytes += putZigZag(buffer, 0);
+                at = putZigZag(encoded, at, 0);
             } else if (zeros > 1) {
-                bytes += putZigZag(buffer, -zeros);
+                at = putZigZag(encoded, at, -zeros);
             }
-            bytes += putZigZag(buffer, counts[i]);
+            at = putZigZag(encoded, at, counts[i]);
             nextIndex = indexes[i] + 1;
         }
         if (size == 0) {
-            bytes += putZigZag(buffer, 0); // an empty histogram encodes its one (empty) bucket 0
+            at = putZigZag(encoded, at, 0); // an empty histogram encodes its one (empty) bucket 0
         }
-        return bytes;
+        return at - V2_HEADER_BYTES;
     }
 
     /** Receives the non-empty buckets of an encoded histogram, in ascending index order. */
@@ -252,29 +254,27 @@ public final class LatencyHistograms {
     }
 
     /**
-     * HdrHistogram's ZigZag LEB128: 7 bits a byte, the ninth byte carries the last 8. Writes into
-     * {@code buffer} unless that is null.
+     * HdrHistogram's ZigZag LEB128 (7 bits a byte, the ninth byte carries the last 8) at {@code at} in
+     * {@code encoded}, or only its length when that is null.
      *
-     * @return the bytes it takes
+     * @return the position after it
      */
-    private static int putZigZag(ByteBuffer buffer, long value) {
+    private static int putZigZag(byte[] encoded, int at, long value) {
         long v = (value << 1) ^ (value >> 63);
+        if (encoded == null) {
+            int bits = 64 - Long.numberOfLeadingZeros(v | 1);
+            return at + (bits > 56 ? 9 : (bits + 6) / 7);
+        }
         for (int groups = 0; groups < 8; groups++) {
             if (v >>> 7 == 0) {
-                if (buffer != null) {
-                    buffer.put((byte) v);
-                }
-                return groups + 1;
+                encoded[at] = (byte) v;
+                return at + 1;
             }
-            if (buffer != null) {
-                buffer.put((byte) ((v & 0x7F) | 0x80));
-            }
+            encoded[at++] = (byte) ((v & 0x7F) | 0x80);
             v >>>= 7;
         }
-        if (buffer != null) {
-            buffer.put((byte) v);
-        }
-        return 9;
+        encoded[at] = (byte) v;
+        return at + 1;
     }
 
     /** floor(log2(1000)): the low bits below the lowest discernible value. */

@@ -28,6 +28,32 @@ class LatencyHistogramsTest {
     }
 
     @Test
+    void buckets_encode_byte_for_byte_as_hdrhistogram_for_counts_of_every_varint_length_and_long_empty_runs() {
+        long[] countsToTry = {1, 63, 64, 127, 128, 8_191, 8_192, 1L << 20, 1L << 27, 1L << 34, 1L << 41, 1L << 48,
+                (1L << 55) - 1, 1L << 55, 1L << 56, 1L << 58};
+        int[] indexes = new int[countsToTry.length];
+        Histogram histogram = LatencyHistograms.newHistogram();
+        int index = 3;
+        for (int i = 0; i < countsToTry.length; i++) {
+            indexes[i] = index;
+            histogram.recordValueWithCount(LatencyHistograms.valueAtIndex(index), countsToTry[i]);
+            index += 1 + i * i * 37; // gaps of 0, 1 and up to thousands of empty buckets
+        }
+        ByteBuffer theirs = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
+        int theirLength = histogram.encodeIntoByteBuffer(theirs);
+
+        assertThat(LatencyHistograms.encodeBuckets(indexes, countsToTry, countsToTry.length))
+                .isEqualTo(Arrays.copyOf(theirs.array(), theirLength));
+        assertThat(LatencyHistograms.encodeBuckets(new int[0], new long[0], 0))
+                .isEqualTo(encodedByHdrHistogram(LatencyHistograms.newHistogram()));
+    }
+
+    private static byte[] encodedByHdrHistogram(Histogram histogram) {
+        ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
+        return Arrays.copyOf(buffer.array(), histogram.encodeIntoByteBuffer(buffer));
+    }
+
+    @Test
     void buckets_read_from_an_array_and_from_any_buffer_are_hdrhistograms_own() {
         Random random = new Random(5);
         for (int round = 0; round < 50; round++) {
