@@ -69,6 +69,8 @@ public final class OpenWindow {
     private int pendingSamples;
     private static final long[] NO_LATENCIES = new long[0];
     private static final int MAX_PENDING = 256;
+    /** Set by the processor that emitted this window. */
+    private boolean closed;
     /** The input offset of the first sample added; none for a rollup, which is made of windows. */
     private long firstOffset = Long.MAX_VALUE;
 
@@ -128,6 +130,15 @@ public final class OpenWindow {
 
     public long sampleCount() {
         return sampleCount;
+    }
+
+    /** Whether the processor that held this window has emitted it ({@link #markClosed}). */
+    boolean isClosed() {
+        return closed;
+    }
+
+    void markClosed() {
+        closed = true;
     }
 
     /** The input offset of the first sample added; {@code Long.MAX_VALUE} for none. */

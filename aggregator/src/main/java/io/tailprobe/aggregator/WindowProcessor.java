@@ -368,8 +368,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     /** Drops the closed windows from the front of {@link #hostWindowsByOpening}. */
     private void dropClosedHostWindows() {
-        for (OpenWindow first = hostWindowsByOpening.peekFirst(); first != null && open.get(first.key()) != first;
-                first = hostWindowsByOpening.peekFirst()) {
+        while (!hostWindowsByOpening.isEmpty() && hostWindowsByOpening.peekFirst().isClosed()) {
             hostWindowsByOpening.pollFirst();
         }
     }
@@ -435,6 +434,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     private void close(OpenWindow window) {
         HistogramKey key = window.key();
         open.remove(window.key());
+        window.markClosed();
         if (isHostBase(key)) {
             forgetLatest(window);
             dropClosedHostWindows();
