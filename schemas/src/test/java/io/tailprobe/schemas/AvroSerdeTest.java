@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BiFunction;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
@@ -28,23 +29,18 @@ class AvroSerdeTest {
 
     @Test
     void windowed_histograms_encode_to_avros_bytes_and_round_trip() throws Exception {
-        AvroSerde<WindowedHistogram> serde = Topics.histogramSerde();
-        Random random = new Random(42);
-        for (int i = 0; i < 2_000; i++) {
-            WindowedHistogram record = histogram(random, i);
-            byte[] bytes = serde.encodeDirectly(record);
-            assertThat(bytes).as("record %d: %s", i, record).isEqualTo(avroBytes(record));
-            assertThat(serde.encode(record)).isEqualTo(bytes);
-            assertThat(serde.decode(bytes)).as("record %d", i).isEqualTo(record);
-        }
+        encodesToAvrosBytesAndRoundTrips(Topics.histogramSerde(), new Random(42), AvroSerdeTest::histogram);
     }
 
     @Test
     void latency_samples_encode_to_avros_bytes_and_round_trip() throws Exception {
-        AvroSerde<LatencySample> serde = Topics.sampleSerde();
-        Random random = new Random(7);
+        encodesToAvrosBytesAndRoundTrips(Topics.sampleSerde(), new Random(7), AvroSerdeTest::sample);
+    }
+
+    private static <T extends SpecificRecord> void encodesToAvrosBytesAndRoundTrips(
+            AvroSerde<T> serde, Random random, BiFunction<Random, Integer, T> records) throws Exception {
         for (int i = 0; i < 2_000; i++) {
-            LatencySample record = sample(random, i);
+            T record = records.apply(random, i);
             byte[] bytes = serde.encodeDirectly(record);
             assertThat(bytes).as("record %d: %s", i, record).isEqualTo(avroBytes(record));
             assertThat(serde.encode(record)).isEqualTo(bytes);
