@@ -212,7 +212,7 @@ final class SampleReader {
     /**
      * An open-addressing map from byte ranges to values, for names and label maps, which repeat with
      * every sample of a host. Bounded: at {@link #MAX_ENTRIES} it starts over, so a stream of distinct
-     * names costs memory no longer than that (only speed).
+     * names costs no more memory than that, only speed.
      */
     static final class BytesCache<V> {
         private static final int MAX_ENTRIES = 1 << 16;
