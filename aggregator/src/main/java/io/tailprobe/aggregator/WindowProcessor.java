@@ -290,14 +290,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
         OpenWindow host = series.latestByHost.get(sample.host);
         if (host == null || host.key().windowStartMillis() != windowStart) {
-            HistogramKey hostKey = new HistogramKey(series.key, sample.host, resolutionSeconds, windowStart);
-            OpenWindow previous = host;
-            host = open.get(hostKey);
-            if (host == null) {
-                host = previous == null ? OpenWindow.empty(hostKey) : OpenWindow.following(previous, hostKey);
-                track(host);
-                hostWindowsByOpening.add(host);
-            }
+            host = openWindow(new HistogramKey(series.key, sample.host, resolutionSeconds, windowStart), host);
             series.latestByHost.put(sample.host, host);
         }
         host.add(sample, offset);
@@ -334,9 +327,14 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     }
 
     private OpenWindow openWindow(HistogramKey key) {
+        return openWindow(key, null);
+    }
+
+    /** The open window of {@code key}, opened when there is none, sized like {@code previous} of the same host if given. */
+    private OpenWindow openWindow(HistogramKey key, OpenWindow previous) {
         OpenWindow window = open.get(key);
         if (window == null) {
-            window = OpenWindow.empty(key);
+            window = previous == null ? OpenWindow.empty(key) : OpenWindow.following(previous, key);
             track(window);
         }
         return window;
@@ -375,6 +373,9 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     private void track(OpenWindow window) {
         open.put(window.key(), window);
+        if (isHostBase(window.key())) {
+            hostWindowsByOpening.add(window);
+        }
         openByEndMillis.computeIfAbsent(window.windowEndMillis(), end -> new ArrayList<>()).add(window);
     }
 

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
@@ -71,9 +72,9 @@ import org.apache.kafka.streams.processor.api.Record;
  *   <li>(e) and (f) together: decoding every sample and writing those windows, with no aggregating.</li>
  * </ol>
  * Without a broker, to see the aggregator's own cost apart from Kafka's (which moves these rates 2–3×
- * from run to run on a shared VM): (p) the aggregator's topology and (q) a topology that only decodes
- * each sample, each fed the same samples, already in memory, on this thread; (p) − (q) in CPU per sample
- * is what aggregating costs.
+ * from run to run on a shared VM): (p) the aggregator's processor ({@code ProcessorAlone}) and (q) Avro's
+ * decoding of each sample alone, each fed the same samples, already in memory, on this thread; (p) ÷ (q)
+ * in CPU per sample compares the whole processor with the decoding any aggregator must do.
  * Every Streams app runs with the same processing guarantee, one stream thread and the same commit
  * interval (the guarantee's default, or {@code -DcommitIntervalMs=…}), with a fresh application id
  * and state directory. Each rate is samples over the time from the first to the last sample
@@ -95,7 +96,7 @@ public final class AggregatorThroughput {
     /** Each host probes each target once a second: a host 10 s window holds 10 samples. */
     private static final int SAMPLES_PER_HOST_WINDOW = 10;
     private static final long START_MILLIS = 1_795_000_000_000L;
-    /** Samples per second of runs a..g (the last pass of each), 0 for a run not made. */
+    /** Samples per second of each run by its letter (the last pass of each), 0 for a run not made. */
     private static final double[] ratesByRun = new double[26];
     /** CPU µs per sample of each run's own threads (see {@link #measure}), 0 for a run not made. */
     private static final double[] cpuMicrosByRun = new double[26];
@@ -255,7 +256,7 @@ public final class AggregatorThroughput {
     }
 
     /** The fleet's samples in time order, each as its series key and its encoded value. */
-    private static void forEachSample(int samples, java.util.function.BiConsumer<String, byte[]> each) {
+    private static void forEachSample(int samples, BiConsumer<String, byte[]> each) {
         SplittableRandom random = new SplittableRandom(42);
         for (int i = 0; i < samples; i++) {
             int target = i % TARGETS;
