@@ -3,6 +3,7 @@ package io.tailprobe.bench;
 import io.tailprobe.aggregator.Aggregator;
 import io.tailprobe.aggregator.AggregatorConfig;
 import io.tailprobe.aggregator.DeadLetterReason;
+import io.tailprobe.aggregator.ReaderAlone;
 import io.tailprobe.common.KafkaSettings;
 import io.tailprobe.schemas.LatencyHistograms;
 import io.tailprobe.schemas.LatencySample;
@@ -30,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -69,7 +71,11 @@ import org.apache.kafka.streams.processor.api.Record;
  *       reads the samples, so (d) ÷ (e) is what aggregating costs beyond decoding;</li>
  *   <li>(b) plus writing the least the aggregator must write, ready-made: one real host 10 s window
  *       for every 10 samples, under the aggregator's producer compression (the floor the output sets);</li>
- *   <li>(e) and (f) together: decoding every sample and writing those windows, with no aggregating.</li>
+ *   <li>(e) and (f) together: decoding every sample and writing those windows, with no aggregating;</li>
+ *   <li>(b) plus reading each sample with the aggregator's own reader ({@code SampleReader}, faster than
+ *       Avro's decoder), the first thing (d) does with a sample: (d)'s floor;</li>
+ *   <li>(h) and (f) together: reading every sample as (d) does and writing the host windows, with no
+ *       aggregating.</li>
  * </ol>
  * Without a broker, to see the aggregator's own cost apart from Kafka's (which moves these rates 2–3×
  * from run to run on a shared VM): (p) the aggregator's processor ({@code ProcessorAlone}) and (q) Avro's
@@ -83,7 +89,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * less than the rate.
  *
  * <p>Usage: {@code AggregatorThroughput [SAMPLES [GUARANTEE [ORDER]]]}, defaults 1000000,
- * exactly_once_v2, abcde (any of a–g; a letter repeated runs again in the same JVM, warmer). The fleet:
+ * exactly_once_v2, abcde (any of a–i, p, q; a letter repeated runs again in the same JVM, warmer). The fleet:
  * 100 hosts × 50 targets (20 tcp, 20 http with six phases, 10 dns), each probed every second, 99% OK,
  * so 1,000,000 samples are 200 s of event time.
  */
@@ -142,11 +148,13 @@ public final class AggregatorThroughput {
                     case 'c' -> naiveDsl(bootstrap, samples, guarantee, state);
                     case 'd' -> tailprobe(bootstrap, samples, guarantee, state);
                     case 'e' -> decodingStreams(bootstrap, samples, guarantee, state);
-                    case 'f' -> writingStreams(bootstrap, samples, guarantee, state, false);
-                    case 'g' -> writingStreams(bootstrap, samples, guarantee, state, true);
+                    case 'f' -> writingStreams(bootstrap, samples, guarantee, state, 'f');
+                    case 'g' -> writingStreams(bootstrap, samples, guarantee, state, 'g');
+                    case 'h' -> readingStreams(bootstrap, samples, guarantee, state);
+                    case 'i' -> writingStreams(bootstrap, samples, guarantee, state, 'i');
                     case 'p' -> withoutBroker(samples, true);
                     case 'q' -> withoutBroker(samples, false);
-                    default -> throw new IllegalArgumentException("runs are a to g, p and q; got " + run);
+                    default -> throw new IllegalArgumentException("runs are a to i, p and q; got " + run);
                 };
                 double cpuMicros = cpuMicrosByRun[run - 'a'];
                 String label = run == 'd' && D_VARIANTS.length > 0
@@ -175,9 +183,14 @@ public final class AggregatorThroughput {
             printRatio("(f) ÷ (b)", 5, 1);
             printRatio("(g) ÷ (b)", 6, 1);
             printRatio("(d) ÷ (g)", 3, 6);
+            printRatio("(h) ÷ (b)", 7, 1);
+            printRatio("(i) ÷ (b)", 8, 1);
+            printRatio("(d) ÷ (i)", 3, 8);
             printCpuRatio("CPU per sample (p) ÷ (q)", 'p' - 'a', 'q' - 'a');
             printCpuRatio("CPU per sample (d) ÷ (b)", 3, 1);
             printCpuRatio("CPU per sample (e) ÷ (b)", 4, 1);
+            printCpuRatio("CPU per sample (h) ÷ (b)", 7, 1);
+            printCpuRatio("CPU per sample (i) ÷ (b)", 8, 1);
             printCpuRatio("CPU per sample (c) ÷ (d)", 2, 3);
             if (PROFILE) {
                 printTopicSizes(bootstrap);
@@ -235,6 +248,8 @@ public final class AggregatorThroughput {
             case 'd' -> "Tailprobe aggregator";
             case 'f' -> "(b) + writing the host 10 s windows, ready-made (output's floor)";
             case 'g' -> "(e) + writing the host 10 s windows, ready-made (decode + output floor)";
+            case 'h' -> "(b) + the aggregator's own reader on each sample ((d)'s reading floor)";
+            case 'i' -> "(h) + writing the host 10 s windows, ready-made ((d)'s read + output floor)";
             case 'p' -> "the aggregator's processor alone, no Kafka";
             case 'q' -> "Avro decode of each sample alone, no Kafka";
             default -> "?";
@@ -350,13 +365,30 @@ public final class AggregatorThroughput {
                 value -> nanos[0] += Topics.sampleSerde().decode(value).getServiceTimeNanos());
     }
 
+    /** (h): (b) plus reading each sample with the aggregator's own reader, one per task as the aggregator has. */
+    private static double readingStreams(String bootstrap, int samples, String guarantee, Path state) throws Exception {
+        long[] nanos = new long[1];
+        return perRecordStreams(bootstrap, samples, guarantee, state, id("bench-read", 'h'), 'h' - 'a', () -> {
+            ReaderAlone reader = new ReaderAlone();
+            return value -> nanos[0] += reader.serviceTimeNanos(value);
+        });
+    }
+
     /** A Streams app of one processor that does {@code perRecord} with each record's value, and counts. */
     private static double perRecordStreams(String bootstrap, int samples, String guarantee, Path state,
                                            String applicationId, int run, Consumer<byte[]> perRecord) throws Exception {
+        return perRecordStreams(bootstrap, samples, guarantee, state, applicationId, run, () -> perRecord);
+    }
+
+    /** As above, with a {@code perRecord} of each processor (task) from {@code perTask}. */
+    private static double perRecordStreams(String bootstrap, int samples, String guarantee, Path state, String applicationId,
+                                           int run, Supplier<Consumer<byte[]>> perTask) throws Exception {
         AtomicLong count = new AtomicLong();
         Topology topology = new Topology();
         topology.addSource("source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), Topics.SAMPLES);
         topology.addProcessor("per-record", () -> new Processor<byte[], byte[], Void, Void>() {
+            private final Consumer<byte[]> perRecord = perTask.get();
+
             @Override
             public void process(Record<byte[], byte[]> record) {
                 perRecord.accept(record.value());
@@ -367,16 +399,15 @@ public final class AggregatorThroughput {
     }
 
     /**
-     * (f), and with {@code decode} (g): (b), or (e), plus writing what the aggregator must write at the
+     * (f), (g) and (i): (b), (e) or (h) plus writing what the aggregator must write at the
      * least, with no work to make it: one host 10 s window for every 10 samples (the fleet probes each
      * target once a second), taken in turn from real windows built before the run from the same fleet's
      * samples, under the aggregator's own producer compression. (d) also writes fleet-wide windows and
-     * rollups (0.112 records per sample, not 0.1), so (f) and (g) are ceilings no aggregator that writes
+     * rollups (0.112 records per sample, not 0.1), so (f), (g) and (i) are ceilings no aggregator that writes
      * per-host windows can pass.
      */
-    private static double writingStreams(String bootstrap, int samples, String guarantee, Path state, boolean decode)
+    private static double writingStreams(String bootstrap, int samples, String guarantee, Path state, char run)
             throws Exception {
-        char run = decode ? 'g' : 'f';
         if (hostWindows == null) {
             hostWindows = hostWindows();
         }
@@ -387,6 +418,7 @@ public final class AggregatorThroughput {
         Topology topology = new Topology();
         topology.addSource("source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), Topics.SAMPLES);
         topology.addProcessor("per-record", () -> new Processor<byte[], byte[], byte[], byte[]>() {
+            private final ReaderAlone reader = new ReaderAlone();
             private org.apache.kafka.streams.processor.api.ProcessorContext<byte[], byte[]> context;
             private long seen;
 
@@ -397,7 +429,11 @@ public final class AggregatorThroughput {
 
             @Override
             public void process(Record<byte[], byte[]> record) {
-                sink[0] += decode ? Topics.sampleSerde().decode(record.value()).getServiceTimeNanos() : record.value().length;
+                sink[0] += switch (run) {
+                    case 'g' -> Topics.sampleSerde().decode(record.value()).getServiceTimeNanos();
+                    case 'i' -> reader.serviceTimeNanos(record.value());
+                    default -> record.value().length;
+                };
                 if (++seen % SAMPLES_PER_HOST_WINDOW == 0) {
                     byte[][] window = windows.get((int) (seen / SAMPLES_PER_HOST_WINDOW % windows.size()));
                     context.forward(new Record<>(window[0], window[1], record.timestamp()));
@@ -406,7 +442,11 @@ public final class AggregatorThroughput {
             }
         }, "source");
         topology.addSink("windows", topic, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer(), "per-record");
-        Properties props = streamsProperties(bootstrap, id(decode ? "bench-decode-write" : "bench-write", run), guarantee, state);
+        Properties props = streamsProperties(bootstrap, id(switch (run) {
+            case 'g' -> "bench-decode-write";
+            case 'i' -> "bench-read-write";
+            default -> "bench-write";
+        }, run), guarantee, state);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4"); // as the aggregator's
         return runStreams(topology, props, count::get, samples, run - 'a');
     }
@@ -455,7 +495,7 @@ public final class AggregatorThroughput {
         return samples / ((end - start) / 1e9);
     }
 
-    /** {@link #hostWindows()}, made once for every (f) and (g) run. */
+    /** {@link #hostWindows()}, made once for every (f), (g) and (i) run. */
     private static List<byte[][]> hostWindows;
 
     /** The fleet's host 10 s windows of its first 10 s, as the aggregator writes them: key and value bytes. */

@@ -1,8 +1,11 @@
 package io.tailprobe.bench;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,7 +42,39 @@ final class RunProfile {
     private RunProfile() {}
 
     record Snapshot(long processCpuNanos, Map<Long, String> threadNames, Map<Long, Long> threadCpuNanos,
-                    Map<String, Double> metrics) {}
+                    Map<String, Long> jvmCpuNanosByKind, Map<String, Double> metrics) {}
+
+    /**
+     * The CPU time so far of the JVM's own threads, which the ThreadMXBean does not list, by kind: JIT
+     * (C1, C2 compiler threads), GC (G1's and Parallel's workers) and the rest of the VM, from Linux's
+     * {@code /proc/self/task/<tid>/schedstat} (nanoseconds on CPU) under each thread's name; empty elsewhere.
+     */
+    private static Map<String, Long> jvmCpuNanosByKind() {
+        Map<String, Long> byKind = new TreeMap<>();
+        Path tasks = Path.of("/proc/self/task");
+        if (!Files.isDirectory(tasks)) {
+            return byKind;
+        }
+        try (var each = Files.list(tasks)) {
+            each.forEach(task -> {
+                try {
+                    String name = Files.readString(task.resolve("comm")).strip();
+                    String kind = name.matches("C\\d CompilerThre.*") ? "JIT"
+                            : name.startsWith("GC Thread") || name.startsWith("G1 ") ? "GC"
+                            : name.startsWith("VM ") ? "VM" : null;
+                    if (kind != null) {
+                        long onCpu = Long.parseLong(Files.readString(task.resolve("schedstat")).strip().split(" ")[0]);
+                        byKind.merge(kind, onCpu, Long::sum);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended between the listing and the read
+                }
+            });
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return byKind;
+    }
 
     static Snapshot snapshot(String applicationId) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -53,7 +88,7 @@ final class RunProfile {
         }
         long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
-        return new Snapshot(process, names, cpu, metrics(applicationId));
+        return new Snapshot(process, names, cpu, jvmCpuNanosByKind(), metrics(applicationId));
     }
 
     private static Map<String, Double> metrics(String applicationId) {
@@ -112,6 +147,11 @@ final class RunProfile {
                 .filter(e -> e.getValue() / 1e3 / samples >= 0.02)
                 .forEach(e -> System.out.printf(Locale.ROOT, "    %8.2f µs/sample %5.2f cores  %s%n", e.getValue() / 1e3 / samples,
                         e.getValue() / (double) spanNanos, e.getKey()));
+        last.jvmCpuNanosByKind.forEach((kind, nanos) -> {
+            long delta = nanos - first.jvmCpuNanosByKind.getOrDefault(kind, 0L);
+            System.out.printf(Locale.ROOT, "      of which %-4s %6.2f µs/sample %5.2f cores%n", kind, delta / 1e3 / samples,
+                    delta / (double) spanNanos);
+        });
         for (Map.Entry<String, Double> metric : last.metrics.entrySet()) {
             String name = metric.getKey();
             boolean total = TOTALS.stream().anyMatch(name::endsWith);
