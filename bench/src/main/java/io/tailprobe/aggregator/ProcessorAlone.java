@@ -22,13 +22,27 @@ public final class ProcessorAlone {
      * @return the windows and dead letters it forwarded
      */
     public static long run(int samples, IntFunction<String> keys, IntFunction<byte[]> values, int commitEvery) {
+        return run(samples, keys, values, commitEvery, AggregatorConfig.defaults());
+    }
+
+    /** As {@link #run(int, IntFunction, IntFunction, int)} with the base windows only: no rollups. */
+    public static long runBaseOnly(int samples, IntFunction<String> keys, IntFunction<byte[]> values, int commitEvery) {
+        AggregatorConfig defaults = AggregatorConfig.defaults();
+        AggregatorConfig.Window window = defaults.window();
+        return run(samples, keys, values, commitEvery, new AggregatorConfig(defaults.kafka(), defaults.streams(),
+                new AggregatorConfig.Window(window.size(), window.grace(), window.idleClose(), java.util.List.of(),
+                        java.util.Map.of("10s", window.retention().get("10s"))), defaults.topics(), defaults.maxLatency()));
+    }
+
+    private static long run(int samples, IntFunction<String> keys, IntFunction<byte[]> values, int commitEvery,
+                            AggregatorConfig config) {
         MockProcessorContext<String, byte[]> context = new MockProcessorContext<>();
         context.setCurrentSystemTimeMs(System.currentTimeMillis());
         CommitHookedStores commitHooks = new CommitHookedStores();
         KeyValueStore<String, Long> checkpoint = WindowProcessor.checkpointStore(commitHooks).withLoggingDisabled().build();
         checkpoint.init(context.getStateStoreContext(), checkpoint);
         context.addStateStore(checkpoint);
-        WindowProcessor processor = new WindowProcessor(AggregatorConfig.defaults(), new AggregatorMetrics(), commitHooks,
+        WindowProcessor processor = new WindowProcessor(config, new AggregatorMetrics(), commitHooks,
                 InputLag.CAUGHT_UP, TaskHistory.NONE);
         processor.init(context);
         long forwarded = 0;

@@ -80,7 +80,10 @@ import org.apache.kafka.streams.processor.api.Record;
  * Without a broker, to see the aggregator's own cost apart from Kafka's (which moves these rates 2–3×
  * from run to run on a shared VM): (p) the aggregator's processor ({@code ProcessorAlone}) and (q) Avro's
  * decoding of each sample alone, each fed the same samples, already in memory, on this thread; (p) ÷ (q)
- * in CPU per sample compares the whole processor with the decoding any aggregator must do.
+ * in CPU per sample compares the whole processor with the decoding any aggregator must do. And, to size a
+ * redesign: (s) the processor with no rollups (base windows only), next to (r) a sketch that makes the same
+ * host and fleet-wide base windows' histograms from per-series buffers ({@code SeriesBufferSketch}: no
+ * rollups, no records around the histograms).
  * Every Streams app runs with the same processing guarantee, one stream thread and the same commit
  * interval (the guarantee's default, or {@code -DcommitIntervalMs=…}), with a fresh application id
  * and state directory. Each rate is samples over the time from the first to the last sample
@@ -89,7 +92,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * less than the rate.
  *
  * <p>Usage: {@code AggregatorThroughput [SAMPLES [GUARANTEE [ORDER]]]}, defaults 1000000,
- * exactly_once_v2, abcde (any of a–i, p, q; a letter repeated runs again in the same JVM, warmer). The fleet:
+ * exactly_once_v2, abcde (any of a–i and p–s; a letter repeated runs again in the same JVM, warmer). The fleet:
  * 100 hosts × 50 targets (20 tcp, 20 http with six phases, 10 dns), each probed every second, 99% OK,
  * so 1,000,000 samples are 200 s of event time.
  */
@@ -154,7 +157,9 @@ public final class AggregatorThroughput {
                     case 'i' -> writingStreams(bootstrap, samples, guarantee, state, 'i');
                     case 'p' -> withoutBroker(samples, true);
                     case 'q' -> withoutBroker(samples, false);
-                    default -> throw new IllegalArgumentException("runs are a to i, p and q; got " + run);
+                    case 'r' -> sketch(samples, false);
+                    case 's' -> sketch(samples, true);
+                    default -> throw new IllegalArgumentException("runs are a to i and p to s; got " + run);
                 };
                 double cpuMicros = cpuMicrosByRun[run - 'a'];
                 String label = run == 'd' && D_VARIANTS.length > 0
@@ -252,6 +257,8 @@ public final class AggregatorThroughput {
             case 'i' -> "(h) + writing the host 10 s windows, ready-made ((d)'s read + output floor)";
             case 'p' -> "the aggregator's processor alone, no Kafka";
             case 'q' -> "Avro decode of each sample alone, no Kafka";
+            case 'r' -> "sketch: base windows from per-series buffers, no Kafka";
+            case 's' -> "the aggregator's processor, base windows only, no Kafka";
             default -> "?";
         };
     }
@@ -464,15 +471,7 @@ public final class AggregatorThroughput {
     private static double withoutBroker(int samples, boolean aggregate) {
         char run = aggregate ? 'p' : 'q';
         passes.merge(run, 1, Integer::sum);
-        if (sampleKeys == null || sampleKeys.length != samples) {
-            sampleKeys = new String[samples];
-            sampleValues = new byte[samples][];
-            int[] next = {0};
-            forEachSample(samples, (key, value) -> {
-                sampleKeys[next[0]] = key;
-                sampleValues[next[0]++] = value;
-            });
-        }
+        loadSamples(samples);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long startCpu = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
@@ -492,6 +491,36 @@ public final class AggregatorThroughput {
         if (aggregate) {
             System.out.printf(Locale.ROOT, "  (p) %,d windows written%n", done);
         }
+        return samples / ((end - start) / 1e9);
+    }
+
+    /** Fills {@link #sampleKeys} and {@link #sampleValues} with the fleet's first {@code samples}, unless they hold them. */
+    private static void loadSamples(int samples) {
+        if (sampleKeys == null || sampleKeys.length != samples) {
+            sampleKeys = new String[samples];
+            sampleValues = new byte[samples][];
+            int[] next = {0};
+            forEachSample(samples, (key, value) -> {
+                sampleKeys[next[0]] = key;
+                sampleValues[next[0]++] = value;
+            });
+        }
+    }
+
+    /** (r) the sketch, or (s) the aggregator's processor at the base resolution only: both without Kafka, on this thread. */
+    private static double sketch(int samples, boolean processor) {
+        char run = processor ? 's' : 'r';
+        passes.merge(run, 1, Integer::sum);
+        loadSamples(samples);
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long startCpu = threads.getCurrentThreadCpuTime();
+        long start = System.nanoTime();
+        long windows = processor
+                ? io.tailprobe.aggregator.ProcessorAlone.runBaseOnly(samples, i -> sampleKeys[i], i -> sampleValues[i], 15_000)
+                : io.tailprobe.aggregator.SeriesBufferSketch.run(samples, i -> sampleKeys[i], i -> sampleValues[i]);
+        long end = System.nanoTime();
+        cpuMicrosByRun[run - 'a'] = (threads.getCurrentThreadCpuTime() - startCpu) / 1e3 / samples;
+        System.out.printf(Locale.ROOT, "  (%s) %,d windows%n", run, windows);
         return samples / ((end - start) / 1e9);
     }
 
