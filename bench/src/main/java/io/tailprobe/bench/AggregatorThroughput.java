@@ -155,10 +155,7 @@ public final class AggregatorThroughput {
                     case 'g' -> writingStreams(bootstrap, samples, guarantee, state, 'g');
                     case 'h' -> readingStreams(bootstrap, samples, guarantee, state);
                     case 'i' -> writingStreams(bootstrap, samples, guarantee, state, 'i');
-                    case 'p' -> withoutBroker(samples, true);
-                    case 'q' -> withoutBroker(samples, false);
-                    case 'r' -> sketch(samples, false);
-                    case 's' -> sketch(samples, true);
+                    case 'p', 'q', 'r', 's' -> withoutBroker(run, samples);
                     default -> throw new IllegalArgumentException("runs are a to i and p to s; got " + run);
                 };
                 double cpuMicros = cpuMicrosByRun[run - 'a'];
@@ -458,38 +455,43 @@ public final class AggregatorThroughput {
         return runStreams(topology, props, count::get, samples, run - 'a');
     }
 
-    /** The fleet's samples as {@link #fill} writes them, in memory: keys and values, for (p) and (q). */
+    /** The fleet's samples as {@link #fill} writes them, in memory: keys and values, for (p), (q), (r) and (s). */
     private static String[] sampleKeys;
     private static byte[][] sampleValues;
 
     /**
-     * (p), or without {@code aggregate} (q): the aggregator's processor ({@link io.tailprobe.aggregator.ProcessorAlone}),
-     * or Avro's decoding of each sample alone, fed every sample on this thread with no Kafka around it
-     * (the checkpoint written every 15,000 samples, as a 100 ms commit at ~150,000 samples/s would).
-     * Rate and CPU per sample are this thread's.
+     * Runs without Kafka, fed every sample on this thread: (p) the aggregator's processor
+     * ({@link io.tailprobe.aggregator.ProcessorAlone}, the checkpoint written every 15,000 samples, as a
+     * 100 ms commit at ~150,000 samples/s would), (q) Avro's decoding of each sample alone, (s) the
+     * processor with base windows only, (r) the sketch of those windows from per-series buffers
+     * ({@link io.tailprobe.aggregator.SeriesBufferSketch}). Rate and CPU per sample are this thread's.
      */
-    private static double withoutBroker(int samples, boolean aggregate) {
-        char run = aggregate ? 'p' : 'q';
+    private static double withoutBroker(char run, int samples) {
         passes.merge(run, 1, Integer::sum);
         loadSamples(samples);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long startCpu = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
-        long done = 0;
-        if (aggregate) {
-            done = io.tailprobe.aggregator.ProcessorAlone.run(samples, i -> sampleKeys[i], i -> sampleValues[i], 15_000);
-        } else {
-            for (int i = 0; i < samples; i++) {
-                done += Topics.sampleSerde().decode(sampleValues[i]).getServiceTimeNanos();
+        long done = switch (run) {
+            case 'p' -> io.tailprobe.aggregator.ProcessorAlone.run(samples, i -> sampleKeys[i], i -> sampleValues[i], 15_000);
+            case 's' -> io.tailprobe.aggregator.ProcessorAlone.runBaseOnly(samples, i -> sampleKeys[i], i -> sampleValues[i],
+                    15_000);
+            case 'r' -> io.tailprobe.aggregator.SeriesBufferSketch.run(samples, i -> sampleKeys[i], i -> sampleValues[i]);
+            default -> {
+                long nanos = 0;
+                for (int i = 0; i < samples; i++) {
+                    nanos += Topics.sampleSerde().decode(sampleValues[i]).getServiceTimeNanos();
+                }
+                yield nanos;
             }
-        }
+        };
         long end = System.nanoTime();
         cpuMicrosByRun[run - 'a'] = (threads.getCurrentThreadCpuTime() - startCpu) / 1e3 / samples;
         if (done == 0) {
             throw new IllegalStateException("(" + run + ") did nothing");
         }
-        if (aggregate) {
-            System.out.printf(Locale.ROOT, "  (p) %,d windows written%n", done);
+        if (run != 'q') {
+            System.out.printf(Locale.ROOT, "  (%s) %,d windows written%n", run, done);
         }
         return samples / ((end - start) / 1e9);
     }
@@ -505,23 +507,6 @@ public final class AggregatorThroughput {
                 sampleValues[next[0]++] = value;
             });
         }
-    }
-
-    /** (r) the sketch, or (s) the aggregator's processor at the base resolution only: both without Kafka, on this thread. */
-    private static double sketch(int samples, boolean processor) {
-        char run = processor ? 's' : 'r';
-        passes.merge(run, 1, Integer::sum);
-        loadSamples(samples);
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        long startCpu = threads.getCurrentThreadCpuTime();
-        long start = System.nanoTime();
-        long windows = processor
-                ? io.tailprobe.aggregator.ProcessorAlone.runBaseOnly(samples, i -> sampleKeys[i], i -> sampleValues[i], 15_000)
-                : io.tailprobe.aggregator.SeriesBufferSketch.run(samples, i -> sampleKeys[i], i -> sampleValues[i]);
-        long end = System.nanoTime();
-        cpuMicrosByRun[run - 'a'] = (threads.getCurrentThreadCpuTime() - startCpu) / 1e3 / samples;
-        System.out.printf(Locale.ROOT, "  (%s) %,d windows%n", run, windows);
-        return samples / ((end - start) / 1e9);
     }
 
     /** {@link #hostWindows()}, made once for every (f), (g) and (i) run. */
