@@ -1,5 +1,7 @@
 package io.tailprobe.aggregator;
 
+import java.util.List;
+import java.util.Map;
 import java.util.function.IntFunction;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -30,8 +32,8 @@ public final class ProcessorAlone {
         AggregatorConfig defaults = AggregatorConfig.defaults();
         AggregatorConfig.Window window = defaults.window();
         return run(samples, keys, values, commitEvery, new AggregatorConfig(defaults.kafka(), defaults.streams(),
-                new AggregatorConfig.Window(window.size(), window.grace(), window.idleClose(), java.util.List.of(),
-                        java.util.Map.of("10s", window.retention().get("10s"))), defaults.topics(), defaults.maxLatency()));
+                new AggregatorConfig.Window(window.size(), window.grace(), window.idleClose(), List.of(),
+                        Map.of("10s", window.retention().get("10s"))), defaults.topics(), defaults.maxLatency()));
     }
 
     private static long run(int samples, IntFunction<String> keys, IntFunction<byte[]> values, int commitEvery,
