@@ -1,6 +1,7 @@
 package io.tailprobe.aggregator;
 
 import io.tailprobe.schemas.LatencyHistograms;
+import io.tailprobe.schemas.Phases;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -19,7 +20,7 @@ import java.util.function.IntFunction;
  * resolution only), says how much a redesign along these lines could save.
  */
 public final class SeriesBufferSketch {
-    private static final int LATENCIES = 2 + io.tailprobe.schemas.Phases.NAMES.size();
+    private static final int LATENCIES = 2 + Phases.NAMES.size();
     /** Per sample: host id, then each latency (or -1 where the sample has none). */
     private static final int STRIDE = 1 + LATENCIES;
 
