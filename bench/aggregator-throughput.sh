@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Aggregator throughput next to Kafka's and Kafka Streams' own limits (issue 4); see docs/PERFORMANCE.md.
 #
-#   bash bench/aggregator-throughput.sh [SAMPLES [GUARANTEE [RUNS]]]   (defaults 1000000 exactly_once_v2 abcde; runs a–i, p–s)
+#   bash bench/aggregator-throughput.sh [SAMPLES [GUARANTEE [RUNS]]]   (defaults 1000000 exactly_once_v2 abcde; runs a–k, p–s)
 #
 # Builds the bench module in the reactor (root pom profile "bench"; tests skipped, nothing installed) and runs
 # io.tailprobe.bench.AggregatorThroughput on a JDK >= 21 with one in-process broker.

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.IntFunction;
 
 /**
@@ -17,7 +18,9 @@ import java.util.function.IntFunction;
  * are made from a sort of its few bucket indexes, the fleet-wide ones from one pass through a reused
  * array of counts by bucket. Every histogram is encoded as the aggregator encodes it. Its cost per
  * sample, next to the aggregator's processor with no rollups ({@link ProcessorAlone} at the base
- * resolution only), says how much a redesign along these lines could save.
+ * resolution only), says how much a redesign along these lines could save. Inside a Streams app (run (j)),
+ * each window's histograms, concatenated, are written as one record: the least any aggregator that makes
+ * these windows must do.
  */
 public final class SeriesBufferSketch {
     private static final int LATENCIES = 2 + Phases.NAMES.size();
@@ -25,6 +28,9 @@ public final class SeriesBufferSketch {
     private static final int STRIDE = 1 + LATENCIES;
 
     private final SampleReader reader = new SampleReader();
+    /** Takes each window made: its series' record key and its histograms' encodings, one after another. */
+    private final BiConsumer<byte[], byte[]> windowSink;
+    private final byte[][] encodings = new byte[LATENCIES][];
     private final SampleFields sample = new SampleFields();
     private final Map<String, Series> bySeries = new HashMap<>();
     private final List<Series> series = new ArrayList<>();
@@ -40,27 +46,54 @@ public final class SeriesBufferSketch {
     private long fleetValues;
 
     private static final class Series {
+        final byte[] recordKey;
         final Map<String, Integer> hostIds = new HashMap<>();
         long[] values = new long[STRIDE * 64];
         int samples;
+        /** The first of {@link #samples} in the open 10 s window (with minutes, earlier ones are the minute's). */
+        int sliceStart;
         int[] perHost = new int[8];
+
+        Series(String recordKey) {
+            this.recordKey = recordKey.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
-    /** Feeds {@code samples} records; returns the windows made. */
+    /** Whether it makes 1 min windows too, from the same buffers kept for the minute. */
+    private final boolean withMinutes;
+    private long minuteStartMillis = Long.MIN_VALUE;
+
+    /**
+     * A sketch that hands each window it makes to {@code windowSink}; feed it with {@link #add}. With
+     * {@code withMinutes}, each series' buffer holds a minute, and at the minute's end the host and
+     * fleet-wide 1 min windows are made from it the same way: the cheapest rollup this sketch knows.
+     */
+    public SeriesBufferSketch(BiConsumer<byte[], byte[]> windowSink, boolean withMinutes) {
+        this.windowSink = windowSink;
+        this.withMinutes = withMinutes;
+    }
+
+    /** Feeds {@code samples} records to a sketch that writes nowhere; returns the windows made. */
     public static long run(int samples, IntFunction<String> keys, IntFunction<byte[]> values) {
-        SeriesBufferSketch sketch = new SeriesBufferSketch();
+        SeriesBufferSketch sketch = new SeriesBufferSketch((key, window) -> { }, false);
         for (int i = 0; i < samples; i++) {
             sketch.add(keys.apply(i), values.apply(i));
         }
         sketch.closeAll();
-        if (sketch.encodedBytes == 0 || sketch.hostValues != sketch.fleetValues) {
-            throw new IllegalStateException("encoded " + sketch.encodedBytes + " bytes, " + sketch.hostValues
-                    + " values by host and " + sketch.fleetValues + " fleet-wide");
-        }
+        sketch.check();
         return sketch.windows;
     }
 
-    private void add(String key, byte[] value) {
+    /** Throws unless windows were made and they counted the same values by host as fleet-wide. */
+    public void check() {
+        if (encodedBytes == 0 || hostValues != fleetValues) {
+            throw new IllegalStateException("encoded " + encodedBytes + " bytes, " + hostValues
+                    + " values by host and " + fleetValues + " fleet-wide");
+        }
+    }
+
+    /** Adds one sample record; a sample of a later 10 s window first closes every series' window. */
+    public void add(String key, byte[] value) {
         if (!reader.read(value, sample)) {
             throw new IllegalStateException("the sketch reads only this build's samples");
         }
@@ -69,10 +102,15 @@ public final class SeriesBufferSketch {
         if (start > windowStartMillis) {
             closeAll();
             windowStartMillis = start;
+            long minuteStart = start - Math.floorMod(start, 60_000L);
+            if (withMinutes && minuteStart > minuteStartMillis) {
+                closeMinutes();
+                minuteStartMillis = minuteStart;
+            }
         }
         Series s = bySeries.get(key);
         if (s == null) {
-            s = new Series();
+            s = new Series(key);
             bySeries.put(key, s);
             series.add(s);
         }
@@ -96,51 +134,85 @@ public final class SeriesBufferSketch {
         s.samples++;
     }
 
-    private void closeAll() {
+    /** Makes the 10 s windows of every series that has samples in the open one. */
+    public void closeAll() {
         for (Series s : series) {
-            if (s.samples > 0) {
-                close(s);
+            if (s.samples > s.sliceStart) {
+                close(s, s.sliceStart, s.samples);
             }
+            s.sliceStart = withMinutes ? s.samples : 0;
+            s.samples = s.sliceStart;
         }
     }
 
-    private void close(Series s) {
+    /** Makes the 1 min windows of every series from its minute's samples. */
+    private void closeMinutes() {
+        for (Series s : series) {
+            if (s.samples > 0) {
+                close(s, 0, s.samples);
+            }
+            s.samples = 0;
+            s.sliceStart = 0;
+        }
+    }
+
+    /** Makes the host and fleet-wide windows of the series' samples {@code from..to}. */
+    private void close(Series s, int from, int to) {
         int hosts = s.hostIds.size();
         if (s.perHost.length < hosts + 1) {
             s.perHost = new int[hosts + 1];
         }
         int[] start = s.perHost;
         Arrays.fill(start, 0, hosts + 1, 0);
-        for (int i = 0; i < s.samples; i++) {
+        for (int i = from; i < to; i++) {
             start[(int) s.values[i * STRIDE] + 1]++;
         }
         for (int h = 0; h < hosts; h++) {
             start[h + 1] += start[h];
         }
-        if (order.length < s.samples) {
-            order = new int[s.samples * 2];
+        if (order.length < to - from) {
+            order = new int[(to - from) * 2];
         }
         int[] next = Arrays.copyOf(start, hosts);
-        for (int i = 0; i < s.samples; i++) {
+        for (int i = from; i < to; i++) {
             order[next[(int) s.values[i * STRIDE]]++] = i;
         }
         for (int h = 0; h < hosts; h++) {
             if (start[h + 1] > start[h]) {
                 for (int latency = 0; latency < LATENCIES; latency++) {
-                    hostHistogram(s.values, start[h], start[h + 1], latency);
+                    encodings[latency] = hostHistogram(s.values, start[h], start[h + 1], latency);
                 }
-                windows++;
+                emit(s);
             }
         }
         for (int latency = 0; latency < LATENCIES; latency++) {
-            fleetHistogram(s.values, s.samples, latency);
+            encodings[latency] = fleetHistogram(s.values, from, to, latency);
         }
-        windows++;
-        s.samples = 0;
+        emit(s);
     }
 
-    /** One host's histogram of one latency from its samples {@code order[from..to)}: a sort of a few indexes. */
-    private void hostHistogram(long[] values, int from, int to, int latency) {
+    /** Hands the window whose histograms are in {@link #encodings} to the sink, as one array. */
+    private void emit(Series s) {
+        int length = 0;
+        for (byte[] encoding : encodings) {
+            length += encoding == null ? 0 : encoding.length;
+        }
+        byte[] window = new byte[length];
+        int at = 0;
+        for (int latency = 0; latency < LATENCIES; latency++) {
+            if (encodings[latency] != null) {
+                System.arraycopy(encodings[latency], 0, window, at, encodings[latency].length);
+                at += encodings[latency].length;
+                encodings[latency] = null;
+            }
+        }
+        encodedBytes += length;
+        windows++;
+        windowSink.accept(s.recordKey, window);
+    }
+
+    /** One host's histogram of one latency from its samples {@code order[from..to)}: a sort of a few indexes; null if none. */
+    private byte[] hostHistogram(long[] values, int from, int to, int latency) {
         if (indexes.length < to - from) {
             indexes = new int[to - from];
             counts = new long[to - from];
@@ -153,7 +225,7 @@ public final class SeriesBufferSketch {
             }
         }
         if (n == 0) {
-            return;
+            return null;
         }
         hostValues += n;
         Arrays.sort(indexes, 0, n);
@@ -166,14 +238,14 @@ public final class SeriesBufferSketch {
                 counts[size++] = 1;
             }
         }
-        encodedBytes += LatencyHistograms.encodeBuckets(indexes, counts, size).length;
+        return LatencyHistograms.encodeBuckets(indexes, counts, size);
     }
 
     /** The fleet-wide histogram of one latency: counts by bucket in one reused array, then one pass over the range. */
-    private void fleetHistogram(long[] values, int samples, int latency) {
+    private byte[] fleetHistogram(long[] values, int from, int to, int latency) {
         int low = Integer.MAX_VALUE;
         int high = -1;
-        for (int i = 0; i < samples; i++) {
+        for (int i = from; i < to; i++) {
             long value = values[i * STRIDE + 1 + latency];
             if (value >= 0) {
                 int index = LatencyHistograms.countsIndex(value);
@@ -187,7 +259,7 @@ public final class SeriesBufferSketch {
             }
         }
         if (high < 0) {
-            return;
+            return null;
         }
         if (indexes.length < high - low + 1) {
             indexes = new int[high - low + 1];
@@ -201,6 +273,6 @@ public final class SeriesBufferSketch {
                 byBucket[index] = 0;
             }
         }
-        encodedBytes += LatencyHistograms.encodeBuckets(indexes, counts, size).length;
+        return LatencyHistograms.encodeBuckets(indexes, counts, size);
     }
 }

@@ -92,7 +92,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * less than the rate.
  *
  * <p>Usage: {@code AggregatorThroughput [SAMPLES [GUARANTEE [ORDER]]]}, defaults 1000000,
- * exactly_once_v2, abcde (any of a–i and p–s; a letter repeated runs again in the same JVM, warmer). The fleet:
+ * exactly_once_v2, abcde (any of a–k and p–s; a letter repeated runs again in the same JVM, warmer). The fleet:
  * 100 hosts × 50 targets (20 tcp, 20 http with six phases, 10 dns), each probed every second, 99% OK,
  * so 1,000,000 samples are 200 s of event time.
  */
@@ -155,8 +155,9 @@ public final class AggregatorThroughput {
                     case 'g' -> writingStreams(bootstrap, samples, guarantee, state, 'g');
                     case 'h' -> readingStreams(bootstrap, samples, guarantee, state);
                     case 'i' -> writingStreams(bootstrap, samples, guarantee, state, 'i');
+                    case 'j', 'k' -> sketchStreams(bootstrap, samples, guarantee, state, run);
                     case 'p', 'q', 'r', 's' -> withoutBroker(run, samples);
-                    default -> throw new IllegalArgumentException("runs are a to i and p to s; got " + run);
+                    default -> throw new IllegalArgumentException("runs are a to k and p to s; got " + run);
                 };
                 double cpuMicros = cpuMicrosByRun[run - 'a'];
                 String label = run == 'd' && D_VARIANTS.length > 0
@@ -188,11 +189,16 @@ public final class AggregatorThroughput {
             printRatio("(h) ÷ (b)", 7, 1);
             printRatio("(i) ÷ (b)", 8, 1);
             printRatio("(d) ÷ (i)", 3, 8);
+            printRatio("(j) ÷ (b)", 9, 1);
+            printRatio("(d) ÷ (j)", 3, 9);
+            printRatio("(k) ÷ (b)", 10, 1);
             printCpuRatio("CPU per sample (p) ÷ (q)", 'p' - 'a', 'q' - 'a');
             printCpuRatio("CPU per sample (d) ÷ (b)", 3, 1);
             printCpuRatio("CPU per sample (e) ÷ (b)", 4, 1);
             printCpuRatio("CPU per sample (h) ÷ (b)", 7, 1);
             printCpuRatio("CPU per sample (i) ÷ (b)", 8, 1);
+            printCpuRatio("CPU per sample (j) ÷ (b)", 9, 1);
+            printCpuRatio("CPU per sample (k) ÷ (b)", 10, 1);
             printCpuRatio("CPU per sample (c) ÷ (d)", 2, 3);
             if (PROFILE) {
                 printTopicSizes(bootstrap);
@@ -252,6 +258,8 @@ public final class AggregatorThroughput {
             case 'g' -> "(e) + writing the host 10 s windows, ready-made (decode + output floor)";
             case 'h' -> "(b) + the aggregator's own reader on each sample ((d)'s reading floor)";
             case 'i' -> "(h) + writing the host 10 s windows, ready-made ((d)'s read + output floor)";
+            case 'j' -> "the sketch (r) in Kafka Streams, writing its windows (least aggregator)";
+            case 'k' -> "(j) + 1 min windows made the same way (least aggregator with a rollup)";
             case 'p' -> "the aggregator's processor alone, no Kafka";
             case 'q' -> "Avro decode of each sample alone, no Kafka";
             case 'r' -> "sketch: base windows from per-series buffers, no Kafka";
@@ -453,6 +461,49 @@ public final class AggregatorThroughput {
         }, run), guarantee, state);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4"); // as the aggregator's
         return runStreams(topology, props, count::get, samples, run - 'a');
+    }
+
+    /**
+     * (j): the sketch of (r) in a Streams app, one per task, writing each host and fleet-wide 10 s window
+     * it makes as one record of its histograms' encodings. It makes the windows the cheapest way this
+     * repository knows and writes less than the aggregator (no rollups, no counts, extremes or labels, no
+     * checkpoint), so no aggregator that makes these windows from these samples can pass it. (k): the same,
+     * each series' buffer kept for a minute to make the host and fleet-wide 1 min windows from it too, the
+     * cheapest of the three rollups the aggregator makes.
+     */
+    private static double sketchStreams(String bootstrap, int samples, String guarantee, Path state, char run)
+            throws Exception {
+        AtomicLong count = new AtomicLong();
+        List<io.tailprobe.aggregator.SeriesBufferSketch> sketches = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Topology topology = new Topology();
+        topology.addSource("source", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), Topics.SAMPLES);
+        topology.addProcessor("sketch", () -> new Processor<String, byte[], byte[], byte[]>() {
+            private io.tailprobe.aggregator.SeriesBufferSketch sketch;
+
+            @Override
+            public void init(org.apache.kafka.streams.processor.api.ProcessorContext<byte[], byte[]> context) {
+                sketch = new io.tailprobe.aggregator.SeriesBufferSketch(
+                        (key, window) -> context.forward(new Record<>(key, window, context.currentStreamTimeMs())),
+                        run == 'k');
+                sketches.add(sketch);
+            }
+
+            @Override
+            public void process(Record<String, byte[]> record) {
+                sketch.add(record.key(), record.value());
+                count.incrementAndGet();
+            }
+        }, "source");
+        topology.addSink("windows", Topics.histograms(WINDOW_SECONDS), Serdes.ByteArray().serializer(),
+                Serdes.ByteArray().serializer(), "sketch");
+        Properties props = streamsProperties(bootstrap, id(run == 'k' ? "bench-sketch-minutes" : "bench-sketch", run),
+                guarantee, state);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4"); // as the aggregator's
+        double rate = runStreams(topology, props, count::get, samples, run - 'a');
+        for (io.tailprobe.aggregator.SeriesBufferSketch sketch : sketches) {
+            sketch.check();
+        }
+        return rate;
     }
 
     /** The fleet's samples as {@link #fill} writes them, in memory: keys and values, for (p), (q), (r) and (s). */
