@@ -57,9 +57,9 @@ public record AggregatorConfig(Map<String, String> kafka, Streams streams, Windo
      * @param idleClose when a partition has received nothing for this long (wall clock), its
      *     stream time advances to the wall clock so that the last windows close even when probes stop
      * @param rollups coarser resolutions, each a multiple of the one before (default 1m, 10m and 1h):
-     *     every closed base window is added into the first rollup's window that contains it, and every
-     *     closed rollup window into the next rollup's (histograms add exactly), which close like base
-     *     windows. The 10 min step keeps the edges of a long range cheap
+     *     the first rollup's windows are made from the samples of the base windows they contain (or, when
+     *     longer than six base windows, by adding those windows), and every closed rollup window is added
+     *     into the next rollup's (histograms add exactly); rollup windows close like base windows. The 10 min step keeps the edges of a long range cheap
      *     to read: a 7-day range from 14:02:30 reads at most 5 × 10 min, 9 × 1 min and 5 × 10 s windows
      *     at each end instead of up to 59 × 1 min
      * @param retention how long the closed windows of each resolution are kept in their topic, keyed

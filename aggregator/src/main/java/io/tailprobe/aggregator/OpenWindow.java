@@ -21,8 +21,10 @@ import java.util.Map;
  * under its outcome; only OK samples are recorded in the latency histograms (a timeout's latency
  * is unknown, only bounded below; {@link SampleRules#recordsLatency}), and min/max are exact over them.
  *
- * <p>Public so that {@code tailprobe replay} adds samples to windows exactly as the aggregator does: the
- * same samples in the same window give a record with the same counts, extremes and histogram bytes.
+ * <p>The aggregator makes its base and first rollup windows of samples with {@link SeriesSamples}, which
+ * gives them as OpenWindows, and adds windows into its coarser rollups here. Public so that
+ * {@code tailprobe replay} adds samples to windows as the aggregator would: the same samples in the same
+ * window give a record with the same counts, extremes and histogram bytes ({@code SeriesSamplesTest}).
  */
 public final class OpenWindow {
     private static final Outcome[] OUTCOMES = Outcome.values();
@@ -42,20 +44,7 @@ public final class OpenWindow {
     private final BucketCounts response;
     /** By index in {@link Phases#NAMES}; created on the first sample that has the phase. */
     private final BucketCounts[] phases = new BucketCounts[PHASE_COUNT];
-    /**
-     * The labels every sample (or window) added carries with the same value: a host's labels, and for a
-     * fleet-wide window those all its hosts share (a region, not an az). Null before the first one.
-     */
-    private Map<String, String> labels;
-    /** {@link #labels} as two arrays, for the check every sample makes. */
-    private String[] labelKeys = new String[0];
-    private String[] labelValues = new String[0];
-    /**
-     * The last sample's labels map, found to hold every label kept: a {@link SampleReader} hands the same
-     * read-only map to every sample of a host, so the next sample with it needs no look-ups. Still true
-     * after labels are dropped, as the labels kept only shrink.
-     */
-    private Map<String, String> labelsHeld;
+    private final CommonLabels labels = new CommonLabels();
     /**
      * The latencies of the OK samples added since the histograms were last read: per sample its service
      * and response time, its {@link SampleFields#phasesPresent} and those phases' times. A sample lands in
@@ -71,8 +60,6 @@ public final class OpenWindow {
     private static final int MAX_PENDING = 256;
     /** Set by the processor that emitted this window. */
     private boolean closed;
-    /** The input offset of the first sample added; none for a rollup, which is made of windows. */
-    private long firstOffset = Long.MAX_VALUE;
 
     private OpenWindow(HistogramKey key, BucketCounts service, BucketCounts response) {
         this.key = key;
@@ -86,12 +73,22 @@ public final class OpenWindow {
     }
 
     /**
-     * An empty window of the same host and series as {@code previous}, whose latencies will likely be as
-     * many: its array for them starts at the size the previous one's grew to, not growing again.
+     * A window made whole at its close from its samples ({@link SeriesSamples}): every sample's count under
+     * its outcome (by ordinal), the extremes of the OK ones (MAX/MIN_VALUE for none), the labels they share,
+     * and their histograms (a phase's null when no OK sample has it).
      */
-    static OpenWindow following(OpenWindow previous, HistogramKey key) {
-        OpenWindow window = empty(key);
-        window.pending = previous.pending.length == 0 ? NO_LATENCIES : new long[previous.pending.length];
+    static OpenWindow made(HistogramKey key, long sampleCount, long[] outcomeCounts, long minServiceNanos,
+                           long maxServiceNanos, long minResponseNanos, long maxResponseNanos, CommonLabels labels,
+                           BucketCounts service, BucketCounts response, BucketCounts[] phases) {
+        OpenWindow window = new OpenWindow(key, service, response);
+        window.sampleCount = sampleCount;
+        System.arraycopy(outcomeCounts, 0, window.outcomeCounts, 0, window.outcomeCounts.length);
+        window.minServiceNanos = minServiceNanos;
+        window.maxServiceNanos = maxServiceNanos;
+        window.minResponseNanos = minResponseNanos;
+        window.maxResponseNanos = maxResponseNanos;
+        window.labels.keepCommon(labels);
+        System.arraycopy(phases, 0, window.phases, 0, PHASE_COUNT);
         return window;
     }
 
@@ -100,8 +97,7 @@ public final class OpenWindow {
         OpenWindow window = new OpenWindow(HistogramKey.of(record), BucketCounts.decode(record.getServiceTimeHistogram()),
                 BucketCounts.decode(record.getResponseTimeHistogram()));
         window.sampleCount = record.getSampleCount();
-        window.labels = new HashMap<>(record.getLabels());
-        window.labelsChanged();
+        window.labels.keep(record.getLabels());
         record.getOutcomeCounts().forEach(window::addOutcomeCount);
         window.minServiceNanos = orElse(record.getMinServiceTimeNanos(), Long.MAX_VALUE);
         window.maxServiceNanos = orElse(record.getMaxServiceTimeNanos(), Long.MIN_VALUE);
@@ -141,24 +137,15 @@ public final class OpenWindow {
         closed = true;
     }
 
-    /** The input offset of the first sample added; {@code Long.MAX_VALUE} for none. */
-    long firstOffset() {
-        return firstOffset;
+    /** Adds a sample; it must be valid ({@link SampleRules}). */
+    public void add(LatencySample sample) {
+        add(new SampleFields().from(sample));
     }
 
-    /** Adds the sample read from input offset {@code offset}; the sample must be valid ({@link SampleRules}). */
-    public void add(LatencySample sample, long offset) {
-        add(new SampleFields().from(sample), offset);
-    }
-
-    /** Adds the sample read from input offset {@code offset}; the sample must be valid ({@link SampleRules}). */
-    void add(SampleFields sample, long offset) {
-        firstOffset = Math.min(firstOffset, offset);
+    /** Adds a sample; it must be valid ({@link SampleRules}). */
+    void add(SampleFields sample) {
         sampleCount++;
-        if (sample.labels != labelsHeld) {
-            keepCommonLabels(sample.labels);
-            labelsHeld = sample.labels;
-        }
+        labels.keepSampleLabels(sample.labels);
         outcomeCounts[sample.outcome.ordinal()]++;
         if (!SampleRules.recordsLatency(sample.outcome)) {
             return;
@@ -225,49 +212,11 @@ public final class OpenWindow {
         return counts;
     }
 
-    /** Keeps only the labels {@code more} has with the same value; the first labels are taken whole. */
-    private void keepCommonLabels(Map<String, String> more) {
-        if (labels == null) {
-            labels = more == null ? new HashMap<>() : new HashMap<>(more);
-            labelsChanged();
-        } else if (!hasAllLabels(more)) {
-            labels.entrySet().removeIf(label -> more == null || !label.getValue().equals(more.get(label.getKey())));
-            labelsChanged();
-        }
-    }
-
-    /**
-     * Whether {@code more} has every label kept so far with the same value: nothing to remove then
-     * (labels it has beyond them were dropped before). Every sample asks, so this reads two small
-     * arrays instead of iterating a map (Map.equals was a tenth of the stream thread's CPU).
-     */
-    private boolean hasAllLabels(Map<String, String> more) {
-        if (more == null) {
-            return labelKeys.length == 0;
-        }
-        for (int i = 0; i < labelKeys.length; i++) {
-            if (!labelValues[i].equals(more.get(labelKeys[i]))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private void labelsChanged() {
-        labelKeys = labels.keySet().toArray(String[]::new);
-        labelValues = new String[labelKeys.length];
-        for (int i = 0; i < labelKeys.length; i++) {
-            labelValues[i] = labels.get(labelKeys[i]);
-        }
-    }
-
     /** Adds every count and histogram of {@code other} (exact: histograms add). */
     public void merge(OpenWindow other) {
         recordPending();
         other.recordPending();
-        if (other.labels != null) {
-            keepCommonLabels(other.labels);
-        }
+        labels.keepCommon(other.labels);
         sampleCount += other.sampleCount;
         for (int i = 0; i < outcomeCounts.length; i++) {
             outcomeCounts[i] += other.outcomeCounts[i];
@@ -309,7 +258,7 @@ public final class OpenWindow {
                 anyOk ? minServiceNanos : null, anyOk ? maxServiceNanos : null,
                 anyOk ? minResponseNanos : null, anyOk ? maxResponseNanos : null,
                 ByteBuffer.wrap(service.encode()), ByteBuffer.wrap(response.encode()), phaseHistograms,
-                labels == null ? Map.of() : labels);
+                labels.labels());
     }
 
     private void addOutcomeCount(String outcome, long count) {

@@ -32,18 +32,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Adds each sample to its host's tumbling window and emits the window when stream time passes its
- * end plus the grace period. A closing host window is added into its series' fleet-wide window
- * ({@code *}), emitted right after the hosts' windows of the same end, and into the host's first
- * rollup; a closing fleet-wide window into the fleet's first rollup; a closing rollup into the next
- * coarser one (each rollup is a multiple of the one before: a 10 min window is the sum of its ten
- * 1 min windows, so a base window is added once, not once per rollup). Windows of the same end
- * close finest first, hosts' before the fleet's, so a window closes only after every window added
- * into it: a sample is recorded once, and every fleet-wide or coarser window is an exact sum of
- * host windows.
+ * Adds each sample to its series' tumbling base window and emits the window's records when stream time
+ * passes its end plus the grace period: one per host of the series, then the fleet-wide one ({@code *}).
+ * A base window is {@link SeriesSamples}, the samples of all the series' hosts in one array, grouped by
+ * host only at the close. Its samples are then appended to the series' window of the first rollup (a
+ * minute), made the same way at its end; each closed first rollup window is added into the next rollup's
+ * window as an {@link OpenWindow}, and each closed rollup window into the next coarser one (each rollup is
+ * a multiple of the one before: a 10 min window is the sum of its ten 1 min windows, so a window is added
+ * once, not once per rollup). A first rollup longer than {@link #MAX_BASE_WINDOWS_PER_SAMPLED_ROLLUP} base
+ * windows is made of the base windows instead, so its samples are not held for long. Windows of the same
+ * end close finest first, so a window closes only after every window or sample added into it: a sample
+ * is recorded once in each resolution, and every fleet-wide or coarser window is an exact sum.
  *
- * <p>Open windows live in memory only, with their histograms as {@link BucketCounts}, so a sample
- * costs a few increments and nothing is written per sample. What a commit must hold is small: a
+ * <p>Open windows live in memory only, the rollups' histograms as {@link BucketCounts}, so a sample
+ * costs an append and nothing is written per sample. What a commit must hold is small: a
  * checkpoint of stream time, the offset after the last processed sample and the offset of the
  * first sample of any still-open base window, written just before each commit
  * ({@link CommitHookedStores}) in the commit's transaction. When a task starts with a checkpoint
@@ -52,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * offset, each added to its window if that window was still open at the checkpoint's stream time
  * (a sample of a window already closed was emitted or dead-lettered then), and the rollups from
  * the windows already emitted for their periods (a rollup's closed finer windows: a 10 min window
- * holds the base windows before the first open 1 min window). Under exactly-once the windows emitted, the
+ * holds the base windows before the first open 1 min window, and a 1 min window its closed base
+ * windows, added to what its samples make at its close). Under exactly-once the windows emitted, the
  * offsets and the checkpoint commit together, so no sample is counted twice or lost.
  *
  * <p>Stream time is the largest scheduled start seen in this task's partition. Samples for a window
@@ -95,21 +98,35 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, Long> checkpoint;
-    /** Every open window by key (not by its store key: looking one up then needs no string built). */
-    private final Map<HistogramKey, OpenWindow> open = new HashMap<>();
-    /** By record key: the base window each host of the series last added to. */
-    private final Map<String, SeriesWindows> bySeries = new HashMap<>();
-    /** The same by series, for a closing window. */
-    private final Map<SeriesKey, SeriesWindows> bySeriesKey = new HashMap<>();
     /**
-     * Host base windows in the order they opened; closed ones leave from the front. Windows open at
-     * their first sample and samples come in offset order, so the first open one holds the smallest
-     * input offset of any open window (fleet-wide windows and rollups hold none): the offset a restart
-     * replays from.
+     * Every open window kept as an {@link OpenWindow}, by key (not by its store key: looking one up then
+     * needs no string built): the rollups made of windows, and after a restart the first rollup's windows
+     * rebuilt from the base windows already emitted.
      */
-    private final ArrayDeque<OpenWindow> hostWindowsByOpening = new ArrayDeque<>();
-    /** Open windows by end time. */
+    private final Map<HistogramKey, OpenWindow> open = new HashMap<>();
+    /** Those by end time. */
     private final TreeMap<Long, List<OpenWindow>> openByEndMillis = new TreeMap<>();
+    /** By record key: each series with samples in an open base window or first rollup window. */
+    private final Map<String, SeriesState> bySeries = new HashMap<>();
+    /** Every series' open base windows, by end time. */
+    private final TreeMap<Long, List<SeriesSamples>> openBaseByEndMillis = new TreeMap<>();
+    /** Every series' open first rollup windows made of samples ({@link #firstRollupOfSamples}), by end time. */
+    private final TreeMap<Long, List<SeriesSamples>> openFirstRollupByEndMillis = new TreeMap<>();
+    /**
+     * Base windows in the order they opened; closed ones leave from the front. Windows open at their
+     * first sample and samples come in offset order, so the first open one holds the smallest input
+     * offset of any open window (rollups hold none, or the samples of base windows already emitted): the
+     * offset a restart replays from.
+     */
+    private final ArrayDeque<SeriesSamples> baseByOpening = new ArrayDeque<>();
+    /**
+     * Whether the first rollup's windows are made from their samples like the base windows (each closed
+     * base window's samples appended to its rollup window's), not by adding the base windows: when it is
+     * at most {@link #MAX_BASE_WINDOWS_PER_SAMPLED_ROLLUP} base windows long, as a minute of 10 s windows.
+     */
+    private final boolean firstRollupOfSamples;
+    private static final int MAX_BASE_WINDOWS_PER_SAMPLED_ROLLUP = 6;
+    private final SeriesSamples.Scratch scratch = new SeriesSamples.Scratch();
     /** The windows of the end being closed, by {@link #addClosing class}; empty between closes. */
     private final List<OpenWindow>[] closingByClass;
     private long streamTimeMillis = Long.MIN_VALUE;
@@ -132,6 +149,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         this.rules = SampleRules.of(config);
         this.rollupSeconds = config.window().rollups().stream().mapToInt(d -> (int) d.toSeconds()).toArray();
         this.rollupWindows = new SampleWindows[rollupSeconds.length];
+        this.firstRollupOfSamples = rollupSeconds.length > 0
+                && rollupSeconds[0] <= MAX_BASE_WINDOWS_PER_SAMPLED_ROLLUP * resolutionSeconds;
         for (int i = 0; i < rollupSeconds.length; i++) {
             rollupWindows[i] = SampleWindows.ofSeconds(rollupSeconds[i]);
         }
@@ -170,10 +189,11 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
 
     private void forgetOpenWindows() {
         open.clear();
-        bySeries.clear();
-        bySeriesKey.clear();
-        hostWindowsByOpening.clear();
         openByEndMillis.clear();
+        bySeries.clear();
+        openBaseByEndMillis.clear();
+        openFirstRollupByEndMillis.clear();
+        baseByOpening.clear();
         for (List<OpenWindow> windows : closingByClass) {
             windows.clear();
         }
@@ -225,7 +245,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             });
         }
         LOG.info("task {} restored {} open windows in {} ms: {} samples replayed from {}-{} offsets {}..{}, {} closed "
-                        + "base windows re-read into their open rollups", context.taskId(), open.size(),
+                        + "base windows re-read into their open rollups", context.taskId(), openWindows(),
                 (System.nanoTime() - startNanos) / 1_000_000, samplesReplayed[0], samplesTopic, partition,
                 replayFromOffset, toOffsetExclusive, baseWindowsRead[0]);
     }
@@ -265,7 +285,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             }
             sample.from(verdict.sample());
         }
-        SeriesWindows series = key == null ? null : bySeries.get(key);
+        SeriesState series = key == null ? null : bySeries.get(key);
         if (series == null || !series.isOf(sample)) {
             // the same rule as SampleRules.check, with the series' windows looked up once per record
             SeriesKey sampleSeries = new SeriesKey(sample.target, sample.probeType, sample.protocol);
@@ -276,9 +296,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             }
             series = bySeries.get(seriesKey);
             if (series == null) {
-                series = new SeriesWindows(sampleSeries, seriesKey);
+                series = new SeriesState(sampleSeries, seriesKey);
                 bySeries.put(seriesKey, series);
-                bySeriesKey.put(sampleSeries, series);
             }
         }
         long eventMillis = SampleRules.eventMillis(sample.scheduledStartMicros);
@@ -288,26 +307,32 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             return new Rejection(DeadLetterReason.LATE, "window " + windowStart + ".." + windowEnd
                     + " closed; stream time " + streamTimeMillis + ", grace " + graceMillis + " ms");
         }
-        OpenWindow host = series.latestByHost.get(sample.host);
-        if (host == null || host.key().windowStartMillis() != windowStart) {
-            host = openWindow(new HistogramKey(series.key, sample.host, resolutionSeconds, windowStart), host);
-            series.latestByHost.put(sample.host, host);
+        SeriesSamples window = series.latest;
+        if (window == null || window.startMillis() != windowStart) {
+            window = series.openBase(windowStart);
+            series.latest = window;
         }
-        host.add(sample, offset);
+        window.add(sample, offset);
         addedEventMillis = eventMillis;
         return null;
     }
 
     /**
-     * One series' base windows that samples most likely land in: the one each host last added to.
-     * A closing window leaves here, so every window here is open.
+     * One series' open windows made of samples: its base windows (one, or two while a late sample's is
+     * still within grace) and its first rollup's. Leaves {@link #bySeries} when the last of them closes.
      */
-    private static final class SeriesWindows {
+    private final class SeriesState {
         final SeriesKey key;
         final String recordKey;
-        final Map<String, OpenWindow> latestByHost = new HashMap<>();
+        final List<SeriesSamples> openBase = new ArrayList<>(2);
+        final List<SeriesSamples> openFirstRollup = new ArrayList<>(2);
+        /** The base window the last sample went into; null once it closed. */
+        SeriesSamples latest;
+        /** The samples of the last base and first rollup windows closed: a new one's arrays start that large. */
+        int lastBaseSamples;
+        int lastFirstRollupSamples;
 
-        SeriesWindows(SeriesKey key, String recordKey) {
+        SeriesState(SeriesKey key, String recordKey) {
             this.key = key;
             this.recordKey = recordKey;
         }
@@ -317,27 +342,70 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
                     && key.protocol().equals(sample.protocol);
         }
 
-        void closed(OpenWindow window) {
-            latestByHost.remove(window.key().host(), window);
+        /** The open base window starting at {@code startMillis}, opened when there is none. */
+        SeriesSamples openBase(long startMillis) {
+            for (SeriesSamples window : openBase) {
+                if (window.startMillis() == startMillis) {
+                    return window;
+                }
+            }
+            SeriesSamples window = new SeriesSamples(key, resolutionSeconds, startMillis, lastBaseSamples);
+            openBase.add(window);
+            baseByOpening.add(window);
+            openBaseByEndMillis.computeIfAbsent(window.endMillis(), end -> new ArrayList<>()).add(window);
+            return window;
         }
 
-        boolean isEmpty() {
-            return latestByHost.isEmpty();
+        /** The open first rollup window starting at {@code startMillis}, opened when there is none. */
+        SeriesSamples openFirstRollup(long startMillis) {
+            for (SeriesSamples window : openFirstRollup) {
+                if (window.startMillis() == startMillis) {
+                    return window;
+                }
+            }
+            SeriesSamples window = new SeriesSamples(key, rollupSeconds[0], startMillis, lastFirstRollupSamples);
+            openFirstRollup.add(window);
+            openFirstRollupByEndMillis.computeIfAbsent(window.endMillis(), end -> new ArrayList<>()).add(window);
+            return window;
+        }
+
+        void closed(SeriesSamples window) {
+            window.markClosed();
+            if (openBase.remove(window)) {
+                lastBaseSamples = window.samples();
+                if (latest == window) {
+                    latest = null;
+                }
+            } else {
+                openFirstRollup.remove(window);
+                lastFirstRollupSamples = window.samples();
+            }
+            if (openBase.isEmpty() && openFirstRollup.isEmpty()) {
+                bySeries.remove(recordKey);
+            }
         }
     }
 
     private OpenWindow openWindow(HistogramKey key) {
-        return openWindow(key, null);
-    }
-
-    /** The open window of {@code key}, opened when there is none, sized like {@code previous} of the same host if given. */
-    private OpenWindow openWindow(HistogramKey key, OpenWindow previous) {
         OpenWindow window = open.get(key);
         if (window == null) {
-            window = previous == null ? OpenWindow.empty(key) : OpenWindow.following(previous, key);
-            track(window);
+            window = OpenWindow.empty(key);
+            open.put(key, window);
+            openByEndMillis.computeIfAbsent(window.windowEndMillis(), end -> new ArrayList<>()).add(window);
         }
         return window;
+    }
+
+    /** The open windows: those made of samples and those made of windows. */
+    private int openWindows() {
+        int windows = open.size();
+        for (List<SeriesSamples> ofEnd : openBaseByEndMillis.values()) {
+            windows += ofEnd.size();
+        }
+        for (List<SeriesSamples> ofEnd : openFirstRollupByEndMillis.values()) {
+            windows += ofEnd.size();
+        }
+        return windows;
     }
 
     /** The changelogged store of the checkpoint, behind the layer that runs {@link #writeCheckpoint} before each commit. */
@@ -351,8 +419,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         if (nextOffset < 0) {
             return; // nothing processed or restored yet: nothing to rebuild
         }
-        dropClosedHostWindows();
-        OpenWindow firstOpened = hostWindowsByOpening.peekFirst();
+        dropClosedBaseWindows();
+        SeriesSamples firstOpened = baseByOpening.peekFirst();
         long replayFromOffset = firstOpened == null ? nextOffset : Math.min(nextOffset, firstOpened.firstOffset());
         if (streamTimeMillis != checkpointedStreamTimeMillis || nextOffset != checkpointedNextOffset
                 || replayFromOffset != checkpointedReplayFromOffset) {
@@ -364,19 +432,11 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         }
     }
 
-    /** Drops the closed windows from the front of {@link #hostWindowsByOpening}. */
-    private void dropClosedHostWindows() {
-        while (!hostWindowsByOpening.isEmpty() && hostWindowsByOpening.peekFirst().isClosed()) {
-            hostWindowsByOpening.pollFirst();
+    /** Drops the closed windows from the front of {@link #baseByOpening}. */
+    private void dropClosedBaseWindows() {
+        while (!baseByOpening.isEmpty() && baseByOpening.peekFirst().isClosed()) {
+            baseByOpening.pollFirst();
         }
-    }
-
-    private void track(OpenWindow window) {
-        open.put(window.key(), window);
-        if (isHostBase(window.key())) {
-            hostWindowsByOpening.add(window);
-        }
-        openByEndMillis.computeIfAbsent(window.windowEndMillis(), end -> new ArrayList<>()).add(window);
     }
 
     private void advanceStreamTime(long millis) {
@@ -384,15 +444,44 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         emitClosedWindows();
     }
 
+    /**
+     * Closes every window whose end plus grace stream time has passed, end by end and at each end finest
+     * first: the base windows (each series' hosts', then the fleet-wide), the first rollup's made of
+     * samples, then the windows made of windows by class ({@link #addClosing}).
+     */
     private void emitClosedWindows() {
-        while (!openByEndMillis.isEmpty() && openByEndMillis.firstKey() + graceMillis <= streamTimeMillis) {
-            long endMillis = openByEndMillis.firstKey();
-            addClosing(openByEndMillis.remove(endMillis));
+        while (true) {
+            long endMillis = Math.min(firstKey(openBaseByEndMillis), Math.min(firstKey(openFirstRollupByEndMillis),
+                    firstKey(openByEndMillis)));
+            if (endMillis == Long.MAX_VALUE || endMillis + graceMillis > streamTimeMillis) {
+                return;
+            }
+            List<SeriesSamples> bases = openBaseByEndMillis.remove(endMillis);
+            if (bases != null) {
+                for (SeriesSamples window : bases) {
+                    closeBase(window);
+                }
+                dropClosedBaseWindows();
+            }
+            // closing a base window can open a first rollup window of the same end
+            List<SeriesSamples> firstRollups = openFirstRollupByEndMillis.remove(endMillis);
+            if (firstRollups != null) {
+                for (SeriesSamples window : firstRollups) {
+                    closeFirstRollup(window);
+                }
+            }
+            List<OpenWindow> ofWindows = openByEndMillis.remove(endMillis);
+            if (ofWindows == null) {
+                continue;
+            }
+            addClosing(ofWindows);
             for (List<OpenWindow> windows : closingByClass) {
                 for (OpenWindow window : windows) {
-                    close(window);
-                    // Closing a window can open another of the same end (a host window's fleet-wide window,
-                    // a rollup's next rollup), always of a later class: take those in as they appear.
+                    if (!window.isClosed()) { // a rebuilt first rollup window emitted with its samples' is
+                        close(window);
+                    }
+                    // Closing a window can open another of the same end (a rollup's next rollup), always of
+                    // a later class: take those in as they appear.
                     List<OpenWindow> opened = openByEndMillis.remove(endMillis);
                     if (opened != null) {
                         addClosing(opened);
@@ -401,6 +490,47 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
                 windows.clear();
             }
         }
+    }
+
+    private static long firstKey(TreeMap<Long, ?> byEndMillis) {
+        return byEndMillis.isEmpty() ? Long.MAX_VALUE : byEndMillis.firstKey();
+    }
+
+    /**
+     * Emits a series' closed base windows, its hosts' and its fleet-wide one, and adds their samples into
+     * the series' first rollup window (or, when that is not made of samples, the windows into theirs).
+     */
+    private void closeBase(SeriesSamples base) {
+        SeriesState series = bySeries.get(base.series().encode());
+        if (firstRollupOfSamples) { // before the base window leaves: the series stays while a window of it is open
+            series.openFirstRollup(rollupWindows[0].startMillis(base.startMillis())).addAll(base);
+        }
+        series.closed(base);
+        base.makeWindows(scratch, window -> {
+            emit(window);
+            if (!firstRollupOfSamples && rollupSeconds.length > 0) {
+                rollUp(window, 0);
+            }
+        });
+    }
+
+    /**
+     * Emits a series' closed first rollup windows made of samples, each with what a restart rebuilt of it
+     * from the base windows emitted before ({@link #restore}), and adds each into its next rollup window.
+     */
+    private void closeFirstRollup(SeriesSamples firstRollup) {
+        bySeries.get(firstRollup.series().encode()).closed(firstRollup);
+        firstRollup.makeWindows(scratch, window -> {
+            OpenWindow rebuilt = open.remove(window.key());
+            if (rebuilt != null) {
+                rebuilt.markClosed();
+                window.merge(rebuilt);
+            }
+            emit(window);
+            if (rollupSeconds.length > 1) {
+                rollUp(window, 1);
+            }
+        });
     }
 
     /**
@@ -428,43 +558,24 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         throw new IllegalStateException("a window of " + seconds + " s is of no configured resolution");
     }
 
-    /**
-     * Emits a closed window, first adding it into the next coarser window of its host (or the fleet): a
-     * host's base window into its fleet-wide window and its first rollup, any other into the next rollup.
-     */
+    /** Emits a closed window made of windows, first adding it into the next rollup window of its host (or the fleet). */
     private void close(OpenWindow window) {
-        HistogramKey key = window.key();
         open.remove(window.key());
         window.markClosed();
-        if (isHostBase(key)) {
-            forgetLatest(window);
-            dropClosedHostWindows();
-            openWindow(new HistogramKey(key.series(), HistogramKey.FLEET, resolutionSeconds, key.windowStartMillis()))
-                    .merge(window);
-        }
-        int next = nextRollup(key.resolutionSeconds());
+        int next = nextRollup(window.key().resolutionSeconds());
         if (next < rollupSeconds.length) {
             rollUp(window, next);
         }
+        emit(window);
+    }
+
+    /** Writes a closed window to the topic of its resolution (and so to the store). */
+    private void emit(OpenWindow window) {
+        HistogramKey key = window.key();
         int resolution = resolutionIndex(key.resolutionSeconds());
         byte[] record = histogramSerializer.serialize(histogramTopics[resolution], window.toRecord());
         context.forward(new Record<>(window.storeKey(), record, key.windowStartMillis()), histogramSinks[resolution]);
         metrics.windowEmitted();
-    }
-
-    private void forgetLatest(OpenWindow hostWindow) {
-        SeriesWindows series = bySeriesKey.get(hostWindow.key().series());
-        if (series != null) {
-            series.closed(hostWindow);
-            if (series.isEmpty()) {
-                bySeriesKey.remove(series.key);
-                bySeries.remove(series.recordKey);
-            }
-        }
-    }
-
-    private boolean isHostBase(HistogramKey key) {
-        return key.resolutionSeconds() == resolutionSeconds && !key.host().equals(HistogramKey.FLEET);
     }
 
     /** The index in {@link #rollupSeconds} of the rollup a closed window of {@code seconds} is added into. */
@@ -490,7 +601,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
      */
     private void closeIdleWindows(long wallClockMillis) {
         if (wallClockMillis - lastRecordWallMillis < idleCloseMillis || wallClockMillis <= streamTimeMillis
-                || openByEndMillis.isEmpty()) {
+                || openWindows() == 0) {
             return;
         }
         long lag = inputLag.records(context.taskId().partition());
@@ -499,7 +610,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
                 lastLagLogWallMillis = wallClockMillis;
                 LOG.info("task {} idle for {} ms but its input lag is {} records ({}): its {} open windows stay open",
                         context.taskId(), wallClockMillis - lastRecordWallMillis, lag, lag < 0 ? "not known yet" : "behind",
-                        open.size());
+                        openWindows());
             }
         } else {
             long emittedBefore = metrics.windowsEmitted();

@@ -60,9 +60,15 @@ class LatencyTopologyTest {
 
     @BeforeEach
     void start() {
+        start(AggregatorConfig.Window.DEFAULT_ROLLUPS, AggregatorConfig.Window.DEFAULT_RETENTION);
+    }
+
+    /** Starts the topology with these rollups (and their windows' retention) instead of the default ones. */
+    private void start(List<Duration> rollups, Map<String, Duration> retention) {
         AggregatorConfig defaults = AggregatorConfig.defaults();
         AggregatorConfig config = new AggregatorConfig(defaults.kafka(), defaults.streams(),
-                new AggregatorConfig.Window(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30)),
+                new AggregatorConfig.Window(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30),
+                        rollups, retention),
                 defaults.topics(), defaults.maxLatency());
         metrics = new AggregatorMetrics();
         var props = Aggregator.streamsProperties(config);
@@ -70,7 +76,7 @@ class LatencyTopologyTest {
         driver = new TopologyTestDriver(LatencyTopology.build(config, metrics), props, Instant.ofEpochMilli(T0_MILLIS));
         samples = driver.createInputTopic(Topics.SAMPLES, new StringSerializer(), new ByteArraySerializer());
         histogramTopics = new TreeMap<>();
-        for (int seconds : config.retentionByResolutionSeconds().keySet()) { // 10 s, 1 min, 10 min, 1 h
+        for (int seconds : config.retentionByResolutionSeconds().keySet()) { // by default 10 s, 1 min, 10 min, 1 h
             histogramTopics.put(seconds, driver.createOutputTopic(Topics.histograms(seconds), new StringDeserializer(),
                     new ByteArrayDeserializer()));
         }
@@ -203,28 +209,67 @@ class LatencyTopologyTest {
 
     @Test
     void ten_minute_and_hour_windows_are_exact_sums_of_their_minutes_even_for_a_series_seen_once_a_minute() {
-        // SERIES: two hosts every 5 s; RARE: one host once a minute at :55, so that each of its minutes holds
-        // one 10 s window, the last, and its fleet-wide minute opens only when that window closes.
+        long hour = T0_MILLIS - Math.floorMod(T0_MILLIS, 3_600_000L); // 14:00
+        long endMillis = hour + 70 * 60_000L; // 15:10
+        Map<HistogramKey, WindowedHistogram> emitted = sendSeventyMinutesAndReadWhatCloses(endMillis, 10, 60, 600, 3600);
+
+        SeriesKey rare = new SeriesKey("cache", "tcp", "tcp");
+        assertThat(emitted.get(new HistogramKey(rare, HistogramKey.FLEET, 600, hour + 10 * 60_000L)).getSampleCount())
+                .isEqualTo(10);
+        assertThat(emitted.get(new HistogramKey(rare, HistogramKey.FLEET, 3600, hour)).getSampleCount()).isEqualTo(58);
+        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 3600, hour)).getSampleCount())
+                .isEqualTo(2 * 58 * 12);
+        // 10 min: 14:00 to 15:10, 7 windows × (3 SERIES + 2 RARE); 1 h: 14:00, 5 windows
+        assertThat(emitted.keySet().stream().filter(key -> key.resolutionSeconds() >= 600
+                && key.windowStartMillis() + key.resolutionSeconds() * 1000L <= endMillis)).hasSize(7 * 5 + 5);
+    }
+
+    /**
+     * A first rollup of many base windows (5 min: 30) is made by adding the base windows, not from their
+     * samples held for 5 min; its windows must be as exact as a minute's made from its samples.
+     */
+    @Test
+    void a_first_rollup_too_long_to_hold_its_samples_is_made_of_the_base_windows_as_exactly() {
+        driver.close();
+        start(List.of(Duration.ofMinutes(5), Duration.ofHours(1)),
+                Map.of("10s", Duration.ofDays(7), "5m", Duration.ofDays(90), "1h", Duration.ofDays(730)));
+        long hour = T0_MILLIS - Math.floorMod(T0_MILLIS, 3_600_000L);
+        long endMillis = hour + 70 * 60_000L;
+
+        Map<HistogramKey, WindowedHistogram> emitted = sendSeventyMinutesAndReadWhatCloses(endMillis, 10, 300, 3600);
+
+        assertThat(emitted.keySet()).extracting(HistogramKey::resolutionSeconds).containsOnly(10, 300, 3600);
+        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 300, hour + 5 * 60_000L)).getSampleCount())
+                .isEqualTo(2 * 60);
+        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 3600, hour)).getSampleCount())
+                .isEqualTo(2 * 58 * 12);
+    }
+
+    /**
+     * SERIES: two hosts every 5 s from T0 to {@code endMillis}; RARE: one host once a minute at :55, so that
+     * each of its minutes holds one 10 s window, the last, and its fleet-wide minute opens only when that
+     * window closes. Then asserts that every window of {@code resolutions} that closed by {@code endMillis}
+     * was emitted once and holds exactly its samples (count and response-time histogram), and returns them.
+     */
+    private Map<HistogramKey, WindowedHistogram> sendSeventyMinutesAndReadWhatCloses(long endMillis, int... resolutions) {
         SeriesKey rare = new SeriesKey("cache", "tcp", "tcp");
         Random random = new Random(11);
         Map<HistogramKey, List<Long>> expected = new HashMap<>(); // every closed window's response times
-        long hour = T0_MILLIS - Math.floorMod(T0_MILLIS, 3_600_000L); // 14:00
-        long endMillis = hour + 70 * 60_000L; // 15:10
         for (long t = T0_MILLIS; t < endMillis; t += 5_000) {
             for (String host : List.of("host-0", "host-1")) {
                 long responseNanos = 1_000_000L + random.nextInt(50_000_000);
                 send(sample(host, t, responseNanos, responseNanos, Outcome.OK));
-                expect(expected, SERIES, host, t, responseNanos);
+                expect(expected, resolutions, SERIES, host, t, responseNanos);
             }
             if (Math.floorMod(t, 60_000L) == 55_000) {
                 long responseNanos = 1_000_000L + random.nextInt(50_000_000);
                 LatencySample once = LatencySample.newBuilder(sample("host-r", t, responseNanos, responseNanos, Outcome.OK))
                         .setTarget(rare.target()).build();
                 samples.pipeInput(rare.encode(), Topics.sampleSerde().encode(once));
-                expect(expected, rare, "host-r", t, responseNanos);
+                expect(expected, resolutions, rare, "host-r", t, responseNanos);
             }
         }
-        send(sample("host-0", endMillis + 30_000, 1_000_000L, 1_000_000L, Outcome.OK)); // closes up to 15:10
+        send(sample("host-0", endMillis + 30_000, 1_000_000L, 1_000_000L, Outcome.OK)); // closes up to endMillis
 
         Map<HistogramKey, Integer> emittedTimes = new HashMap<>();
         Map<HistogramKey, WindowedHistogram> emitted = new HashMap<>();
@@ -234,7 +279,6 @@ class LatencyTopologyTest {
             emitted.put(key, Topics.histogramSerde().decode(record.value()));
         }));
         assertThat(emittedTimes).as("every window is emitted once").allSatisfy((key, times) -> assertThat(times).isOne());
-        int closedCoarse = 0;
         for (Map.Entry<HistogramKey, List<Long>> window : expected.entrySet()) {
             HistogramKey key = window.getKey();
             if (key.windowStartMillis() + key.resolutionSeconds() * 1000L > endMillis) {
@@ -247,21 +291,14 @@ class LatencyTopologyTest {
             window.getValue().forEach(nanos -> LatencyHistograms.record(exact, nanos));
             assertThat(LatencyHistograms.decode(record.getResponseTimeHistogram())).as("histogram of %s", key.encode())
                     .isEqualTo(exact);
-            closedCoarse += key.resolutionSeconds() >= 600 ? 1 : 0;
         }
-        assertThat(emitted.get(new HistogramKey(rare, HistogramKey.FLEET, 600, hour + 10 * 60_000L)).getSampleCount())
-                .isEqualTo(10);
-        assertThat(emitted.get(new HistogramKey(rare, HistogramKey.FLEET, 3600, hour)).getSampleCount()).isEqualTo(58);
-        assertThat(emitted.get(new HistogramKey(SERIES, HistogramKey.FLEET, 3600, hour)).getSampleCount())
-                .isEqualTo(2 * 58 * 12);
-        // 10 min: 14:00 to 15:10, 7 windows × (3 SERIES + 2 RARE); 1 h: 14:00, 5 windows
-        assertThat(closedCoarse).isEqualTo(7 * 5 + 5);
+        return emitted;
     }
 
     /** Counts a sample in its windows of every resolution, its host's and the fleet's. */
-    private static void expect(Map<HistogramKey, List<Long>> expected, SeriesKey series, String host, long scheduledMillis,
-                               long responseNanos) {
-        for (int seconds : new int[] {10, 60, 600, 3600}) {
+    private static void expect(Map<HistogramKey, List<Long>> expected, int[] resolutions, SeriesKey series, String host,
+                               long scheduledMillis, long responseNanos) {
+        for (int seconds : resolutions) {
             long start = scheduledMillis - Math.floorMod(scheduledMillis, seconds * 1000L);
             for (String owner : List.of(host, HistogramKey.FLEET)) {
                 expected.computeIfAbsent(new HistogramKey(series, owner, seconds, start), k -> new ArrayList<>())

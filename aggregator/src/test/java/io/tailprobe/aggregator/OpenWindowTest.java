@@ -43,7 +43,7 @@ class OpenWindowTest {
                 for (int phase = 0; phase < phases.length; phase++) {
                     sample.phaseNanos[phase] = random.nextLong(0, 5_000_000L);
                 }
-                window.add(sample, i);
+                window.add(sample);
                 if (sample.outcome == Outcome.OK) {
                     ok++;
                     LatencyHistograms.record(service, sample.serviceTimeNanos);

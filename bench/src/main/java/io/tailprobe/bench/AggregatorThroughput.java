@@ -574,7 +574,7 @@ public final class AggregatorThroughput {
             LatencySample sample = sample(random, target, host, START_MILLIS + second * 1000 + host * 7L, i);
             var key = new io.tailprobe.schemas.HistogramKey(SeriesKey.of(sample), sample.getHost(), WINDOW_SECONDS,
                     START_MILLIS - START_MILLIS % 10_000);
-            byKey.computeIfAbsent(key.encode(), k -> io.tailprobe.aggregator.OpenWindow.empty(key)).add(sample, i);
+            byKey.computeIfAbsent(key.encode(), k -> io.tailprobe.aggregator.OpenWindow.empty(key)).add(sample);
         }
         List<byte[][]> windows = new ArrayList<>();
         byKey.forEach((key, window) -> windows.add(new byte[][] {key.getBytes(java.nio.charset.StandardCharsets.UTF_8),

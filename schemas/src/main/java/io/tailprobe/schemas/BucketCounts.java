@@ -44,6 +44,16 @@ public final class BucketCounts {
         counts = new long[capacity];
     }
 
+    /** The counts of ascending, distinct bucket indexes: the first {@code size} of each array, copied. */
+    public static BucketCounts ofSorted(int[] bucketIndexes, long[] bucketCounts, int size) {
+        BucketCounts buckets = new BucketCounts(Math.max(4, size));
+        System.arraycopy(bucketIndexes, 0, buckets.indexes, 0, size);
+        System.arraycopy(bucketCounts, 0, buckets.counts, 0, size);
+        buckets.size = size;
+        buckets.maybeDense();
+        return buckets;
+    }
+
     /** Reads either of HdrHistogram's V2 encodings (as {@link LatencyHistograms#decode}). */
     public static BucketCounts decode(ByteBuffer encoded) {
         BucketCounts buckets = new BucketCounts();

@@ -50,13 +50,13 @@ final class Reaggregation {
         this.perHost = perHost;
     }
 
-    /** Adds a sample the aggregator's rules accept, read from {@code offset}. */
-    void add(LatencySample sample, long offset) {
+    /** Adds a sample the aggregator's rules accept. */
+    void add(LatencySample sample) {
         SeriesKey series = SeriesKey.of(sample);
         String host = perHost ? sample.getHost() : HistogramKey.FLEET;
         long startMillis = windows.startMillis(sample);
         open.computeIfAbsent(new WindowId(series.encode(), host, startMillis),
-                id -> OpenWindow.empty(new HistogramKey(series, host, keySeconds, startMillis))).add(sample, offset);
+                id -> OpenWindow.empty(new HistogramKey(series, host, keySeconds, startMillis))).add(sample);
     }
 
     int windowCount() {

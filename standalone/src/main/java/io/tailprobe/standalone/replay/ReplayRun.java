@@ -68,7 +68,7 @@ final class ReplayRun {
             Reaggregation windows = new Reaggregation(plan.window(), plan.perHost());
             Integer failed = scan((record, verdict) -> {
                 if (verdict.accepted()) {
-                    windows.add(verdict.sample(), record.offset());
+                    windows.add(verdict.sample());
                 }
             });
             if (failed != null) {
