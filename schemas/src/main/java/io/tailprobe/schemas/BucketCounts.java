@@ -44,13 +44,16 @@ public final class BucketCounts {
         counts = new long[capacity];
     }
 
-    /** The counts of ascending, distinct bucket indexes: the first {@code size} of each array, copied. */
+    /**
+     * The counts of ascending, distinct bucket indexes: the first {@code size} of each array, copied. Sparse
+     * whatever its size, as a window made whole at its close is encoded next; a histogram it is added into
+     * turns dense by its own rule.
+     */
     public static BucketCounts ofSorted(int[] bucketIndexes, long[] bucketCounts, int size) {
         BucketCounts buckets = new BucketCounts(Math.max(4, size));
         System.arraycopy(bucketIndexes, 0, buckets.indexes, 0, size);
         System.arraycopy(bucketCounts, 0, buckets.counts, 0, size);
         buckets.size = size;
-        buckets.maybeDense();
         return buckets;
     }
 
