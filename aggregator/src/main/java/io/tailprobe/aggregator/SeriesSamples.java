@@ -243,8 +243,17 @@ final class SeriesSamples {
         if (n == 0) {
             return latency < 2 ? new BucketCounts() : null;
         }
+        return BucketCounts.ofSorted(indexes, scratch.counts, countSorted(indexes, scratch.counts, n));
+    }
+
+    /**
+     * Sorts {@code indexes[0..n)} and leaves each distinct index once, ascending, with how often it came at
+     * the same place in {@code counts}.
+     *
+     * @return how many distinct indexes
+     */
+    static int countSorted(int[] indexes, long[] counts, int n) {
         Arrays.sort(indexes, 0, n);
-        long[] counts = scratch.counts;
         int size = 0;
         for (int i = 0; i < n; i++) {
             if (size > 0 && indexes[size - 1] == indexes[i]) {
@@ -254,7 +263,25 @@ final class SeriesSamples {
                 counts[size++] = 1;
             }
         }
-        return BucketCounts.ofSorted(indexes, counts, size);
+        return size;
+    }
+
+    /**
+     * Moves the non-zero counts of buckets {@code low..high} of {@code byBucket} into {@code indexes} and
+     * {@code counts}, ascending, and zeroes them there; the two arrays must have room for the whole range.
+     *
+     * @return how many buckets moved
+     */
+    static int drainCounts(long[] byBucket, int low, int high, int[] indexes, long[] counts) {
+        int size = 0;
+        for (int index = low; index <= high; index++) {
+            if (byBucket[index] != 0) {
+                indexes[size] = index;
+                counts[size++] = byBucket[index];
+                byBucket[index] = 0;
+            }
+        }
+        return size;
     }
 
     /** The fleet-wide histogram of one latency: counts by bucket in one reused array, then one pass over their range. */
@@ -276,28 +303,12 @@ final class SeriesSamples {
         if (high < 0) {
             return latency < 2 ? new BucketCounts() : null;
         }
-        long[] byBucket = scratch.byBucket;
-        int size = 0;
-        for (int index = low; index <= high; index++) {
-            if (byBucket[index] != 0) {
-                size++;
-            }
-        }
-        if (scratch.indexes.length < size) {
-            scratch.indexes = new int[Math.max(size, 2 * scratch.indexes.length)];
+        if (scratch.indexes.length < high - low + 1) {
+            scratch.indexes = new int[Math.max(high - low + 1, 2 * scratch.indexes.length)];
             scratch.counts = new long[scratch.indexes.length];
         }
-        int[] indexes = scratch.indexes;
-        long[] counts = scratch.counts;
-        size = 0;
-        for (int index = low; index <= high; index++) {
-            if (byBucket[index] != 0) {
-                indexes[size] = index;
-                counts[size++] = byBucket[index];
-                byBucket[index] = 0;
-            }
-        }
-        return BucketCounts.ofSorted(indexes, counts, size);
+        int size = drainCounts(scratch.byBucket, low, high, scratch.indexes, scratch.counts);
+        return BucketCounts.ofSorted(scratch.indexes, scratch.counts, size);
     }
 
     /** A window's counts and extremes, summed over its samples (or its hosts' summaries). */

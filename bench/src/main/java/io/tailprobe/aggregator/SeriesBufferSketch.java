@@ -228,17 +228,7 @@ public final class SeriesBufferSketch {
             return null;
         }
         hostValues += n;
-        Arrays.sort(indexes, 0, n);
-        int size = 0;
-        for (int i = 0; i < n; i++) {
-            if (size > 0 && indexes[size - 1] == indexes[i]) {
-                counts[size - 1]++;
-            } else {
-                indexes[size] = indexes[i];
-                counts[size++] = 1;
-            }
-        }
-        return LatencyHistograms.encodeBuckets(indexes, counts, size);
+        return LatencyHistograms.encodeBuckets(indexes, counts, SeriesSamples.countSorted(indexes, counts, n));
     }
 
     /** The fleet-wide histogram of one latency: counts by bucket in one reused array, then one pass over the range. */
@@ -265,14 +255,6 @@ public final class SeriesBufferSketch {
             indexes = new int[high - low + 1];
             counts = new long[high - low + 1];
         }
-        int size = 0;
-        for (int index = low; index <= high; index++) {
-            if (byBucket[index] != 0) {
-                indexes[size] = index;
-                counts[size++] = byBucket[index];
-                byBucket[index] = 0;
-            }
-        }
-        return LatencyHistograms.encodeBuckets(indexes, counts, size);
+        return LatencyHistograms.encodeBuckets(indexes, counts, SeriesSamples.drainCounts(byBucket, low, high, indexes, counts));
     }
 }
