@@ -27,12 +27,15 @@ final class SeriesSamples {
     private static final int PHASE_COUNT = Phases.NAMES.size();
     /** Service time, response time, then each phase. */
     private static final int LATENCIES = 2 + PHASE_COUNT;
-    /** Per sample: host id, outcome ordinal, phases present, then each latency (0 where it has none). */
-    private static final int STRIDE = 3 + LATENCIES;
-    private static final int HOST = 0;
-    private static final int OUTCOME = 1;
-    private static final int PHASES_PRESENT = 2;
-    private static final int FIRST_LATENCY = 3;
+    /**
+     * Per sample: one long of its host id (low 32 bits), outcome ordinal (next 8) and the phases it has
+     * (bits from {@link #PHASES_SHIFT} up), then each latency (0 where it has none): 72 bytes a sample.
+     */
+    private static final int STRIDE = 1 + LATENCIES;
+    private static final int FIRST_LATENCY = 1;
+    private static final long HOST_MASK = 0xFFFF_FFFFL;
+    private static final int OUTCOME_SHIFT = 32;
+    private static final int PHASES_SHIFT = 40;
     private static final boolean[] RECORDS_LATENCY = new boolean[OUTCOMES.length];
 
     static {
@@ -103,9 +106,7 @@ final class SeriesSamples {
             values = Arrays.copyOf(values, 2 * values.length);
         }
         long[] v = values;
-        v[at + HOST] = hostId;
-        v[at + OUTCOME] = sample.outcome.ordinal();
-        v[at + PHASES_PRESENT] = sample.phasesPresent;
+        v[at] = hostId | (long) sample.outcome.ordinal() << OUTCOME_SHIFT | (long) sample.phasesPresent << PHASES_SHIFT;
         v[at + FIRST_LATENCY] = sample.serviceTimeNanos;
         v[at + FIRST_LATENCY + 1] = sample.responseTimeNanos;
         for (int present = sample.phasesPresent; present != 0; present &= present - 1) {
@@ -130,7 +131,7 @@ final class SeriesSamples {
         int at = samples * STRIDE;
         System.arraycopy(finer.values, 0, values, at, finer.samples * STRIDE);
         for (int end = at + finer.samples * STRIDE; at < end; at += STRIDE) {
-            values[at + HOST] = idOfFinerHost[(int) values[at + HOST]];
+            values[at] = values[at] & ~HOST_MASK | idOfFinerHost[host(values, at)];
         }
         samples += finer.samples;
     }
@@ -182,7 +183,7 @@ final class SeriesSamples {
         Arrays.fill(starts, 0, hosts + 1, 0);
         long[] v = values;
         for (int i = 0; i < samples; i++) {
-            starts[(int) v[i * STRIDE + HOST] + 1]++;
+            starts[host(v, i * STRIDE) + 1]++;
         }
         for (int host = 0; host < hosts; host++) {
             starts[host + 1] += starts[host];
@@ -190,7 +191,7 @@ final class SeriesSamples {
         int[] order = scratch.order;
         int[] next = Arrays.copyOf(starts, hosts);
         for (int i = 0; i < samples; i++) {
-            order[next[(int) v[i * STRIDE + HOST]]++] = i * STRIDE;
+            order[next[host(v, i * STRIDE)]++] = i * STRIDE;
         }
         Summary fleet = new Summary();
         CommonLabels fleetLabels = new CommonLabels();
@@ -219,10 +220,17 @@ final class SeriesSamples {
                 fleetLabels, histograms));
     }
 
+    private static int host(long[] v, int at) {
+        return (int) (v[at] & HOST_MASK);
+    }
+
+    private static int outcome(long[] v, int at) {
+        return (int) (v[at] >>> OUTCOME_SHIFT) & 0xFF;
+    }
+
     /** Whether the sample at {@code at} has a value of {@code latency}: an OK sample, and for a phase, one that has it. */
     private static boolean hasLatency(long[] v, int at, int latency) {
-        return RECORDS_LATENCY[(int) v[at + OUTCOME]]
-                && (latency < 2 || (v[at + PHASES_PRESENT] & (1L << (latency - 2))) != 0);
+        return RECORDS_LATENCY[outcome(v, at)] && (latency < 2 || (v[at] & 1L << PHASES_SHIFT + latency - 2) != 0);
     }
 
     /** One host's histogram of one latency, from its samples {@code order[from..to)}: a sort of their few bucket indexes. */
@@ -322,7 +330,7 @@ final class SeriesSamples {
 
         void add(long[] v, int at) {
             sampleCount++;
-            int outcome = (int) v[at + OUTCOME];
+            int outcome = outcome(v, at);
             outcomeCounts[outcome]++;
             if (RECORDS_LATENCY[outcome]) {
                 long service = v[at + FIRST_LATENCY];
