@@ -75,12 +75,13 @@ public final class OpenWindow {
     /**
      * A window made whole at its close from its samples ({@link SeriesSamples}): every sample's count under
      * its outcome (by ordinal), the extremes of the OK ones (MAX/MIN_VALUE for none), the labels they share,
-     * and their histograms (a phase's null when no OK sample has it).
+     * and their histograms: service time, response time, then each phase of {@link Phases#NAMES} (null when no
+     * OK sample has it).
      */
     static OpenWindow made(HistogramKey key, long sampleCount, long[] outcomeCounts, long minServiceNanos,
                            long maxServiceNanos, long minResponseNanos, long maxResponseNanos, CommonLabels labels,
-                           BucketCounts service, BucketCounts response, BucketCounts[] phases) {
-        OpenWindow window = new OpenWindow(key, service, response);
+                           BucketCounts[] latencies) {
+        OpenWindow window = new OpenWindow(key, latencies[0], latencies[1]);
         window.sampleCount = sampleCount;
         System.arraycopy(outcomeCounts, 0, window.outcomeCounts, 0, window.outcomeCounts.length);
         window.minServiceNanos = minServiceNanos;
@@ -88,7 +89,7 @@ public final class OpenWindow {
         window.minResponseNanos = minResponseNanos;
         window.maxResponseNanos = maxResponseNanos;
         window.labels.keepCommon(labels);
-        System.arraycopy(phases, 0, window.phases, 0, PHASE_COUNT);
+        System.arraycopy(latencies, 2, window.phases, 0, PHASE_COUNT);
         return window;
     }
 

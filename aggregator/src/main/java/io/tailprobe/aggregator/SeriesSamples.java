@@ -68,10 +68,6 @@ final class SeriesSamples {
         this.values = new long[STRIDE * Math.max(16, expectedSamples)];
     }
 
-    SeriesKey series() {
-        return series;
-    }
-
     long startMillis() {
         return startMillis;
     }
@@ -355,7 +351,7 @@ final class SeriesSamples {
 
         OpenWindow window(HistogramKey key, CommonLabels labels, BucketCounts[] histograms) {
             return OpenWindow.made(key, sampleCount, outcomeCounts, minServiceNanos, maxServiceNanos, minResponseNanos,
-                    maxResponseNanos, labels, histograms[0], histograms[1], Arrays.copyOfRange(histograms, 2, LATENCIES));
+                    maxResponseNanos, labels, histograms);
         }
     }
 }

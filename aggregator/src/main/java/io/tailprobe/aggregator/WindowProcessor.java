@@ -109,9 +109,9 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
     /** By record key: each series with samples in an open base window or first rollup window. */
     private final Map<String, SeriesState> bySeries = new HashMap<>();
     /** Every series' open base windows, by end time. */
-    private final TreeMap<Long, List<SeriesSamples>> openBaseByEndMillis = new TreeMap<>();
+    private final TreeMap<Long, List<SeriesWindow>> openBaseByEndMillis = new TreeMap<>();
     /** Every series' open first rollup windows made of samples ({@link #firstRollupOfSamples}), by end time. */
-    private final TreeMap<Long, List<SeriesSamples>> openFirstRollupByEndMillis = new TreeMap<>();
+    private final TreeMap<Long, List<SeriesWindow>> openFirstRollupByEndMillis = new TreeMap<>();
     /**
      * Base windows in the order they opened; closed ones leave from the front. Windows open at their
      * first sample and samples come in offset order, so the first open one holds the smallest input
@@ -352,7 +352,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             SeriesSamples window = new SeriesSamples(key, resolutionSeconds, startMillis, lastBaseSamples);
             openBase.add(window);
             baseByOpening.add(window);
-            openBaseByEndMillis.computeIfAbsent(window.endMillis(), end -> new ArrayList<>()).add(window);
+            openBaseByEndMillis.computeIfAbsent(window.endMillis(), end -> new ArrayList<>()).add(new SeriesWindow(this, window));
             return window;
         }
 
@@ -365,7 +365,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             }
             SeriesSamples window = new SeriesSamples(key, rollupSeconds[0], startMillis, lastFirstRollupSamples);
             openFirstRollup.add(window);
-            openFirstRollupByEndMillis.computeIfAbsent(window.endMillis(), end -> new ArrayList<>()).add(window);
+            openFirstRollupByEndMillis.computeIfAbsent(window.endMillis(), end -> new ArrayList<>())
+                    .add(new SeriesWindow(this, window));
             return window;
         }
 
@@ -396,13 +397,16 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
         return window;
     }
 
-    /** The open windows: those made of samples and those made of windows. */
+    /** A series' open window made of samples, with the series it leaves when it closes. */
+    private record SeriesWindow(SeriesState series, SeriesSamples window) {}
+
+    /** The open windows, for the log: those made of samples (one a series) and those made of windows. */
     private int openWindows() {
         int windows = open.size();
-        for (List<SeriesSamples> ofEnd : openBaseByEndMillis.values()) {
+        for (List<SeriesWindow> ofEnd : openBaseByEndMillis.values()) {
             windows += ofEnd.size();
         }
-        for (List<SeriesSamples> ofEnd : openFirstRollupByEndMillis.values()) {
+        for (List<SeriesWindow> ofEnd : openFirstRollupByEndMillis.values()) {
             windows += ofEnd.size();
         }
         return windows;
@@ -456,18 +460,18 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
             if (endMillis == Long.MAX_VALUE || endMillis + graceMillis > streamTimeMillis) {
                 return;
             }
-            List<SeriesSamples> bases = openBaseByEndMillis.remove(endMillis);
+            List<SeriesWindow> bases = openBaseByEndMillis.remove(endMillis);
             if (bases != null) {
-                for (SeriesSamples window : bases) {
-                    closeBase(window);
+                for (SeriesWindow base : bases) {
+                    closeBase(base.series(), base.window());
                 }
                 dropClosedBaseWindows();
             }
             // closing a base window can open a first rollup window of the same end
-            List<SeriesSamples> firstRollups = openFirstRollupByEndMillis.remove(endMillis);
+            List<SeriesWindow> firstRollups = openFirstRollupByEndMillis.remove(endMillis);
             if (firstRollups != null) {
-                for (SeriesSamples window : firstRollups) {
-                    closeFirstRollup(window);
+                for (SeriesWindow firstRollup : firstRollups) {
+                    closeFirstRollup(firstRollup.series(), firstRollup.window());
                 }
             }
             List<OpenWindow> ofWindows = openByEndMillis.remove(endMillis);
@@ -500,8 +504,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
      * Emits a series' closed base windows, its hosts' and its fleet-wide one, and adds their samples into
      * the series' first rollup window (or, when that is not made of samples, the windows into theirs).
      */
-    private void closeBase(SeriesSamples base) {
-        SeriesState series = bySeries.get(base.series().encode());
+    private void closeBase(SeriesState series, SeriesSamples base) {
         if (firstRollupOfSamples) { // before the base window leaves: the series stays while a window of it is open
             series.openFirstRollup(rollupWindows[0].startMillis(base.startMillis())).addAll(base);
         }
@@ -518,8 +521,8 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
      * Emits a series' closed first rollup windows made of samples, each with what a restart rebuilt of it
      * from the base windows emitted before ({@link #restore}), and adds each into its next rollup window.
      */
-    private void closeFirstRollup(SeriesSamples firstRollup) {
-        bySeries.get(firstRollup.series().encode()).closed(firstRollup);
+    private void closeFirstRollup(SeriesState series, SeriesSamples firstRollup) {
+        series.closed(firstRollup);
         firstRollup.makeWindows(scratch, window -> {
             OpenWindow rebuilt = open.remove(window.key());
             if (rebuilt != null) {
@@ -601,7 +604,7 @@ final class WindowProcessor implements Processor<String, byte[], String, byte[]>
      */
     private void closeIdleWindows(long wallClockMillis) {
         if (wallClockMillis - lastRecordWallMillis < idleCloseMillis || wallClockMillis <= streamTimeMillis
-                || openWindows() == 0) {
+                || openByEndMillis.isEmpty() && openBaseByEndMillis.isEmpty() && openFirstRollupByEndMillis.isEmpty()) {
             return;
         }
         long lag = inputLag.records(context.taskId().partition());

@@ -83,7 +83,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * in CPU per sample compares the whole processor with the decoding any aggregator must do. And, to size a
  * redesign: (s) the processor with no rollups (base windows only), next to (r) a sketch that makes the same
  * host and fleet-wide base windows' histograms from per-series buffers ({@code SeriesBufferSketch}: no
- * rollups, no records around the histograms).
+ * rollups, no records around the histograms). The same sketch inside a Streams app, writing each window's
+ * histograms as one record, is (j), the least aggregator of the 10 s windows, and with 1 min windows made
+ * the same way (k): no aggregator that makes those windows from these samples can pass them.
  * Every Streams app runs with the same processing guarantee, one stream thread and the same commit
  * interval (the guarantee's default, or {@code -DcommitIntervalMs=…}), with a fresh application id
  * and state directory. Each rate is samples over the time from the first to the last sample
